@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs the system packages Lifeboat needs to build and test.
+# Idempotent: installs only what is missing and prints nothing when all is there.
+set -euo pipefail
+
+# Debian/Ubuntu package names. Build: cgo + OpenGL/X11 headers for Fyne.
+# Test: Xvfb for GUI tests, D-Bus + gnome-keyring for the real Secret Service.
+PKGS=(
+  gcc pkg-config make git ca-certificates
+  libgl1-mesa-dev xorg-dev libxkbcommon-dev
+  xvfb xauth dbus dbus-x11 gnome-keyring
+)
+
+case "$(uname -s)" in
+Linux) ;;
+Darwin)
+  cat <<'MSG'
+macOS: install the Xcode command line tools (xcode-select --install) and Go 1.26
+(https://go.dev/dl/). Fyne needs nothing else on macOS.
+MSG
+  exit 0 ;;
+MINGW* | MSYS* | CYGWIN*)
+  cat <<'MSG'
+Windows: install Go 1.26 and a gcc for cgo (MSYS2's mingw-w64-x86_64-gcc or TDM-GCC),
+and put gcc on PATH. Fyne needs nothing else on Windows.
+MSG
+  exit 0 ;;
+*)
+  echo "deps.sh: unsupported system $(uname -s); install gcc and the OpenGL/X11 headers by hand" >&2
+  exit 1 ;;
+esac
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "deps.sh: this is not a Debian/Ubuntu system; install the equivalents of: ${PKGS[*]}" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if ! command -v go >/dev/null 2>&1 && [[ ! -x /usr/local/go/bin/go ]]; then
+  missing+=(golang-go)
+fi
+
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null 2>&1 || { echo "deps.sh: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+
+echo "Installing build and test dependencies: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
