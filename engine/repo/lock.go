@@ -1,0 +1,328 @@
+package repo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path"
+	"sync"
+	"time"
+
+	"github.com/lifeboat-backup/lifeboat/engine/store"
+)
+
+const (
+	locksDir        = "locks/"
+	maxLockFileSize = 64 * 1024
+	lockAttempts    = 3
+)
+
+// LockInfo is the content of a lock file (encrypted, at locks/<ID>).
+type LockInfo struct {
+	ID        ID        `json:"-"`
+	Exclusive bool      `json:"exclusive"`
+	Hostname  string    `json:"hostname"`
+	PID       int       `json:"pid"`
+	Created   time.Time `json:"created"`
+	Refreshed time.Time `json:"refreshed"`
+}
+
+func (li LockInfo) describe() string {
+	kind := "shared"
+	if li.Exclusive {
+		kind = "exclusive"
+	}
+	return fmt.Sprintf("%s lock held by process %d on %q since %s", kind, li.PID, li.Hostname, li.Created.Local().Format(time.DateTime))
+}
+
+// LockedError says who holds the lock that stopped us.
+type LockedError struct{ Holder LockInfo }
+
+func (e *LockedError) Error() string {
+	return "repo: the backup is in use by another run (" + e.Holder.describe() + ")"
+}
+
+// Is makes errors.Is(err, ErrLocked) true.
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// ErrLockLost is reported by Lock.Err when the lock file disappeared while
+// held (another process judged it stale and removed it).
+var ErrLockLost = errors.New("repo: lock was removed by another process")
+
+// Lock is a held repository lock, refreshed in the background until Unlock.
+type Lock struct {
+	r    *Repository
+	info LockInfo
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+
+	mu  sync.Mutex
+	err error
+}
+
+// Lock takes a shared lock (several backups and restores may run at once)
+// or an exclusive one (prune, repair: nothing else may run). Stale locks —
+// from a dead process on this host, or not refreshed for LockStaleAfter —
+// are removed on the way. A held lock is refreshed every
+// LockRefreshInterval until Unlock.
+func (r *Repository) Lock(ctx context.Context, exclusive bool) (*Lock, error) {
+	for attempt := 1; ; attempt++ {
+		if err := r.checkLocks(ctx, exclusive, ID{}); err != nil {
+			return nil, err
+		}
+		l, err := r.writeNewLock(ctx, exclusive)
+		if err != nil {
+			return nil, err
+		}
+		// Someone may have written a conflicting lock between our check
+		// and our write. Both sides then see each other and both back off,
+		// which is safe; a random delay makes a retry likely to succeed.
+		err = r.checkLocks(ctx, exclusive, l.info.ID)
+		if err == nil {
+			go l.refreshLoop()
+			return l, nil
+		}
+		if derr := r.st.Delete(ctx, lockName(l.info.ID)); derr != nil {
+			r.log.Warn("could not remove own lock after conflict", "lock", l.info.ID.Short(), "err", derr)
+		}
+		if attempt == lockAttempts || !errors.Is(err, ErrLocked) {
+			return nil, err
+		}
+		select {
+		case <-time.After(time.Duration(50+rand.IntN(200)) * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func lockName(id ID) string { return locksDir + id.String() }
+
+func (r *Repository) writeNewLock(ctx context.Context, exclusive bool) (*Lock, error) {
+	id, err := randomID()
+	if err != nil {
+		return nil, err
+	}
+	now := r.opts.Now().UTC()
+	l := &Lock{
+		r:    r,
+		info: LockInfo{ID: id, Exclusive: exclusive, Hostname: r.opts.Hostname, PID: os.Getpid(), Created: now, Refreshed: now},
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	if err := r.putLock(ctx, l.info); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (r *Repository) putLock(ctx context.Context, li LockInfo) error {
+	plain, err := json.Marshal(li)
+	if err != nil {
+		return fmt.Errorf("repo: encoding lock: %w", err)
+	}
+	sealed, err := r.keys.seal(nil, plain, []byte(adLock+li.ID.String()))
+	if err != nil {
+		return err
+	}
+	return putBytes(ctx, r.st, lockName(li.ID), sealed)
+}
+
+// readLock returns a lock's content. An unreadable lock file gets a
+// LockInfo from its store metadata, so it is honoured until it ages out.
+func (r *Repository) readLock(ctx context.Context, fi store.Info) (LockInfo, error) {
+	id, err := ParseID(path.Base(fi.Name))
+	if err != nil {
+		return LockInfo{}, corrupt(fi.Name, err)
+	}
+	b, err := readSmall(ctx, r.st, fi.Name, maxLockFileSize)
+	if err != nil {
+		return LockInfo{}, err
+	}
+	plain, err := r.keys.open(nil, b, []byte(adLock+id.String()))
+	if err != nil {
+		return LockInfo{}, corrupt(fi.Name, err)
+	}
+	var li LockInfo
+	if err := json.Unmarshal(plain, &li); err != nil {
+		return LockInfo{}, corrupt(fi.Name, err)
+	}
+	li.ID = id
+	return li, nil
+}
+
+// ListLocks returns all lock files. Unreadable ones appear as exclusive
+// locks timed by the file's modification time.
+func (r *Repository) ListLocks(ctx context.Context) ([]LockInfo, error) {
+	var infos []store.Info
+	if err := r.st.List(ctx, locksDir, func(fi store.Info) error {
+		infos = append(infos, fi)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("repo: listing locks: %w", err)
+	}
+	out := make([]LockInfo, 0, len(infos))
+	for _, fi := range infos {
+		li, err := r.readLock(ctx, fi)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // released meanwhile
+		}
+		if err != nil {
+			if !isCorrupt(err) {
+				return nil, err
+			}
+			id, _ := ParseID(path.Base(fi.Name))
+			li = LockInfo{ID: id, Exclusive: true, Hostname: "(unreadable lock file " + path.Base(fi.Name) + ")", Created: fi.ModTime, Refreshed: fi.ModTime}
+			if id.IsZero() {
+				continue // not a name Lifeboat writes; cannot be a lock
+			}
+		}
+		out = append(out, li)
+	}
+	return out, nil
+}
+
+// IsStale reports whether a lock no longer protects anything: its process
+// is gone (same host), or it has not been refreshed for LockStaleAfter.
+func (r *Repository) IsStale(li LockInfo) bool {
+	if li.Hostname == r.opts.Hostname && li.PID != os.Getpid() && li.PID > 0 && !processAlive(li.PID) {
+		return true
+	}
+	return r.opts.Now().Sub(li.Refreshed) > r.opts.LockStaleAfter
+}
+
+// checkLocks returns a *LockedError if a live lock conflicts with the one
+// we want, removing stale locks it meets. own is our lock, if any.
+func (r *Repository) checkLocks(ctx context.Context, exclusive bool, own ID) error {
+	locks, err := r.ListLocks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, li := range locks {
+		if li.ID == own {
+			continue
+		}
+		if r.IsStale(li) {
+			r.log.Warn("removing stale lock", "lock", li.ID.Short(), "holder", li.describe())
+			if err := r.st.Delete(ctx, lockName(li.ID)); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("repo: removing stale lock: %w", err)
+			}
+			continue
+		}
+		if exclusive || li.Exclusive {
+			return &LockedError{Holder: li}
+		}
+	}
+	return nil
+}
+
+// RemoveStaleLocks deletes stale locks and returns how many it removed
+// ("lifeboat unlock").
+func (r *Repository) RemoveStaleLocks(ctx context.Context) (int, error) {
+	return r.removeLocks(ctx, r.IsStale)
+}
+
+// RemoveAllLocks deletes every lock, live or not ("lifeboat unlock
+// --remove-all"). Only for when the user knows nothing else is running.
+func (r *Repository) RemoveAllLocks(ctx context.Context) (int, error) {
+	return r.removeLocks(ctx, func(LockInfo) bool { return true })
+}
+
+func (r *Repository) removeLocks(ctx context.Context, match func(LockInfo) bool) (int, error) {
+	locks, err := r.ListLocks(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, li := range locks {
+		if !match(li) {
+			continue
+		}
+		if err := r.st.Delete(ctx, lockName(li.ID)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return n, fmt.Errorf("repo: removing lock: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Info returns the lock's current content.
+func (l *Lock) Info() LockInfo {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.info
+}
+
+// Err returns ErrLockLost (or a refresh error) once the lock can no longer
+// be trusted; a long run should check it and stop.
+func (l *Lock) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// Refresh rewrites the lock with the current time. It fails with
+// ErrLockLost if the lock file was removed: re-creating it then could
+// overlap with whoever took over.
+func (l *Lock) Refresh(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return l.err
+	}
+	if _, err := l.r.st.Stat(ctx, lockName(l.info.ID)); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			l.err = ErrLockLost
+			return l.err
+		}
+		return fmt.Errorf("repo: refreshing lock: %w", err)
+	}
+	li := l.info
+	li.Refreshed = l.r.opts.Now().UTC()
+	if err := l.r.putLock(ctx, li); err != nil {
+		return fmt.Errorf("repo: refreshing lock: %w", err)
+	}
+	l.info = li
+	return nil
+}
+
+func (l *Lock) refreshLoop() {
+	defer close(l.done)
+	t := time.NewTicker(l.r.opts.LockRefreshInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			err := l.Refresh(ctx)
+			cancel()
+			if errors.Is(err, ErrLockLost) {
+				l.r.log.Error("repository lock lost", "lock", l.info.ID.Short())
+				return
+			}
+			if err != nil {
+				l.r.log.Warn("lock refresh failed; will retry", "err", err)
+			}
+		}
+	}
+}
+
+// Unlock stops refreshing and removes the lock file.
+func (l *Lock) Unlock(ctx context.Context) error {
+	first := false
+	l.once.Do(func() { first = true; close(l.stop) })
+	if !first {
+		return nil // already unlocked
+	}
+	<-l.done
+	if err := l.r.st.Delete(ctx, lockName(l.info.ID)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("repo: removing lock: %w", err)
+	}
+	return nil
+}
