@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
+)
+
+// globals are the flags every command accepts.
+type globals struct {
+	tenantProfile string
+	logLevel      string
+	stdout        io.Writer
+	stderr        io.Writer
+}
+
+// logger returns a text logger on stderr at the chosen level.
+func (g *globals) logger() *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
+		lvl = slog.LevelWarn
+	}
+	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: lvl}))
+}
+
+// profile loads the tenant profile named by --tenant-profile or
+// LIFEBOAT_TENANT_PROFILE. ok is false when neither is set, which means
+// "talk to Microsoft".
+func (g *globals) profile() (p m365sim.Profile, ok bool, err error) {
+	path := g.tenantProfile
+	if path == "" {
+		path = os.Getenv("LIFEBOAT_TENANT_PROFILE")
+	}
+	if path == "" {
+		return p, false, nil
+	}
+	p, err = m365sim.LoadProfile(path)
+	return p, err == nil, err
+}
+
+func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	g := &globals{stdout: stdout, stderr: stderr}
+	var gui guiOptions
+	root := &cobra.Command{
+		Use:   "lifeboat",
+		Short: "Back up Microsoft 365 mail and OneDrive to a drive you own",
+		Long: "Lifeboat keeps a copy of your company's Microsoft 365 emails and OneDrive files on a drive\n" +
+			"or network folder you control, and restores what was deleted.\n\n" +
+			"Run without a command to open the app.",
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runGUI(cmd.Context(), g, gui)
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetVersionTemplate("lifeboat {{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.tenantProfile, "tenant-profile", "", "connection profile of a tenant (from `lifeboat sim serve`); also LIFEBOAT_TENANT_PROFILE")
+	pf.StringVar(&g.logLevel, "log-level", "warn", "log detail: debug, info, warn or error")
+	root.Flags().BoolVar(&gui.demo, "demo", false, "open the app on the built-in demo company instead of Microsoft 365")
+	root.Flags().Int64Var(&gui.seed, "seed", 1, "with --demo: which generated demo company")
+	root.AddCommand(newSimCommand(g))
+	return root
+}
+
+// requireArgs wraps cobra's argument validators so a wrong count is a usage error.
+func requireArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := v(cmd, args); err != nil {
+			return usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
+		}
+		return nil
+	}
+}
