@@ -444,20 +444,29 @@ func (id *identity) readForm(w http.ResponseWriter, r *http.Request) *oauthError
 	return nil
 }
 
-// ---- device authorization ----
-
-func (id *identity) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
+// acceptClientRequest checks what the device code and token endpoints
+// share: a known tenant, a well-formed form and the registered client ID.
+// It answers the request itself when something is wrong.
+func (id *identity) acceptClientRequest(w http.ResponseWriter, r *http.Request) bool {
 	if _, ok := id.resolveTenant(r.PathValue("tenant")); !ok {
 		id.writeError(w, r, tenantNotFound("invalid_request", r.PathValue("tenant")))
-		return
+		return false
 	}
 	if e := id.readForm(w, r); e != nil {
 		id.writeError(w, r, e)
-		return
+		return false
 	}
-	clientID := r.PostForm.Get("client_id")
-	if clientID != id.s.opts.ClientID {
+	if clientID := r.PostForm.Get("client_id"); clientID != id.s.opts.ClientID {
 		id.writeError(w, r, id.unknownClient(clientID))
+		return false
+	}
+	return true
+}
+
+// ---- device authorization ----
+
+func (id *identity) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
+	if !id.acceptClientRequest(w, r) {
 		return
 	}
 	scopes, e := id.parseScopes(r.PostForm.Get("scope"))
@@ -467,7 +476,7 @@ func (id *identity) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now()
 	device := randomToken(48)
-	dc := &deviceCode{clientID: clientID, scopes: scopes, created: now, expires: now.Add(id.s.opts.DeviceCodeLifetime)}
+	dc := &deviceCode{clientID: r.PostForm.Get("client_id"), scopes: scopes, created: now, expires: now.Add(id.s.opts.DeviceCodeLifetime)}
 	id.mu.Lock()
 	id.sweepLocked(now)
 	for {
@@ -607,17 +616,7 @@ func (s *Server) PendingDeviceCodes() []string {
 // ---- token endpoint ----
 
 func (id *identity) handleToken(w http.ResponseWriter, r *http.Request) {
-	if _, ok := id.resolveTenant(r.PathValue("tenant")); !ok {
-		id.writeError(w, r, tenantNotFound("invalid_request", r.PathValue("tenant")))
-		return
-	}
-	if e := id.readForm(w, r); e != nil {
-		id.writeError(w, r, e)
-		return
-	}
-	clientID := r.PostForm.Get("client_id")
-	if clientID != id.s.opts.ClientID {
-		id.writeError(w, r, id.unknownClient(clientID))
+	if !id.acceptClientRequest(w, r) {
 		return
 	}
 	var (
