@@ -38,6 +38,7 @@ test-short:
 
 # Benchmarks report ratios measured side by side in one run; see README.
 bench: deps
+	@mkdir -p bin
 	bash $(TEST_SESSION) $(GO) test -run '^$$' -bench . -benchmem -count 5 ./... | tee bin/bench.txt
 
 lint:

@@ -72,6 +72,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.Flags().BoolVar(&gui.demo, "demo", false, "open the app on the built-in demo company instead of Microsoft 365")
 	root.Flags().Int64Var(&gui.seed, "seed", 1, "with --demo: which generated demo company")
 	root.AddCommand(newSimCommand(g))
+	root.AddCommand(newLoginCommands(g)...)
 	return root
 }
 
