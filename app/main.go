@@ -19,6 +19,11 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 	exitUsage   = 2
+	// exitSignInRequired: the saved sign-in is missing, damaged or no longer
+	// accepted; run `lifeboat login`.
+	exitSignInRequired = 3
+	// exitCancelled: the person cancelled (Ctrl-C), as shells report SIGINT.
+	exitCancelled = 130
 )
 
 // usageError marks errors in the command line itself.
@@ -42,6 +47,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	fmt.Fprintln(stderr, "lifeboat:", err)
+	if code, ok := exitCodeOf(err); ok {
+		return code
+	}
 	var ue usageError
 	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
 		return exitUsage
