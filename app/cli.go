@@ -73,6 +73,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.Flags().Int64Var(&gui.seed, "seed", 1, "with --demo: which generated demo company")
 	root.AddCommand(newSimCommand(g))
 	root.AddCommand(newLoginCommands(g)...)
+	root.AddCommand(newRepoCommands(g)...)
 	return root
 }
 

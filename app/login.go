@@ -145,16 +145,11 @@ func authManager(g *globals, o authOptions) (*auth.Manager, error) {
 		// Another config folder is another installation: its own key.
 		cfg.KeyAccount = auth.DefaultKeyAccount + ":" + dir
 	}
-	store := firstNonEmpty(o.secretStore, os.Getenv("LIFEBOAT_SECRET_STORE"), "keychain")
-	switch store {
-	case "keychain":
-		cfg.Keychain = secret.OS{}
-	case "file":
-		cfg.Keychain = secret.File{Dir: dir}
-		fmt.Fprintln(g.stderr, secret.FileWarning)
-	default:
-		return nil, usageError{fmt.Errorf("--secret-store %q: use keychain or file", store)}
+	kc, store, err := secretStore(g, o.secretStore, dir, secret.FileWarning)
+	if err != nil {
+		return nil, err
 	}
+	cfg.Keychain = kc
 	if o.keychain != nil {
 		cfg.Keychain = o.keychain
 	}
