@@ -67,7 +67,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.tenantProfile, "tenant-profile", "", "connection profile of a tenant (from `lifeboat sim serve`); also LIFEBOAT_TENANT_PROFILE")
+	pf.StringVar(&g.tenantProfile, "tenant-profile", "", "talk to the tenant in this profile `FILE` (written by lifeboat sim serve) instead of Microsoft; also LIFEBOAT_TENANT_PROFILE")
 	pf.StringVar(&g.logLevel, "log-level", "warn", "log detail: debug, info, warn or error")
 	root.Flags().BoolVar(&gui.demo, "demo", false, "open the app on the built-in demo company instead of Microsoft 365")
 	root.Flags().Int64Var(&gui.seed, "seed", 1, "with --demo: which generated demo company")
