@@ -57,8 +57,16 @@ func (r *Repository) SaveStream(ctx context.Context, rd io.Reader) (ContentRef, 
 	// head is not reused as a buffer: the chunker may not have copied all
 	// of it yet when it starts filling the first chunk.
 	for range workers + 1 {
-		free <- nil
+		free <- r.chunkBuf(int(cc.MaxSize))
 	}
+	defer func() {
+		// Every buffer is back once the workers are done (g.Wait ran on
+		// every path out of the loop), so none is shared when recycled.
+		for range workers + 1 {
+			b := <-free
+			r.chunkBufs.Put(&b)
+		}
+	}()
 	var (
 		mu   sync.Mutex
 		ids  []ID
@@ -75,6 +83,9 @@ func (r *Repository) SaveStream(ctx context.Context, rd io.Reader) (ContentRef, 
 			return ContentRef{}, ctx.Err()
 		}
 		c, err := ch.Next(buf[:0])
+		if err != nil {
+			free <- buf[:0] // the chunker no longer uses it
+		}
 		if err == io.EOF {
 			break
 		}
@@ -104,6 +115,14 @@ func (r *Repository) SaveStream(ctx context.Context, rd io.Reader) (ContentRef, 
 		return ContentRef{}, err
 	}
 	return ContentRef{Size: size, Chunks: ids}, nil
+}
+
+// chunkBuf returns an empty buffer with room for a maximal chunk.
+func (r *Repository) chunkBuf(max int) []byte {
+	if b, ok := r.chunkBufs.Get().(*[]byte); ok && cap(*b) >= max {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, max)
 }
 
 // group runs goroutines and keeps the first error, cancelling the rest.
