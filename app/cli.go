@@ -74,6 +74,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newSimCommand(g))
 	root.AddCommand(newLoginCommands(g)...)
 	root.AddCommand(newRepoCommands(g)...)
+	root.AddCommand(newBackupCommand(g))
 	return root
 }
 

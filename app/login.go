@@ -23,18 +23,6 @@ import (
 // -ldflags "-X main.defaultClientID=<GUID of Lifeboat's app registration>".
 var defaultClientID = ""
 
-// exitCodeOf maps sign-in errors to their exit codes; ok is false for
-// errors it does not know.
-func exitCodeOf(err error) (code int, ok bool) {
-	switch {
-	case errors.Is(err, auth.ErrCancelled), errors.Is(err, context.Canceled):
-		return exitCancelled, true
-	case errors.Is(err, auth.ErrSignInRequired):
-		return exitSignInRequired, true
-	}
-	return 0, false
-}
-
 // authOptions are the flags of login, logout and whoami.
 type authOptions struct {
 	clientID    string

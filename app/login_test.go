@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -303,20 +304,21 @@ func TestRoughDuration(t *testing.T) {
 	}
 }
 
-func TestExitCodeOf(t *testing.T) {
+func TestExitCodeFor(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
 		code int
-		ok   bool
 	}{
-		{auth.ErrCancelled, exitCancelled, true},
-		{&auth.SignInRequiredError{Reason: "x"}, exitSignInRequired, true},
-		{&auth.CacheDamagedError{Path: "p", Reason: "r"}, exitSignInRequired, true},
-		{errors.New("disk full"), 0, false},
+		{auth.ErrCancelled, exitCancelled},
+		{fmt.Errorf("login: %w", context.Canceled), exitCancelled},
+		{&auth.SignInRequiredError{Reason: "x"}, exitSignInRequired},
+		{&auth.CacheDamagedError{Path: "p", Reason: "r"}, exitSignInRequired},
+		{exitError{code: exitWarnings, err: errors.New("2 items skipped")}, exitWarnings},
+		{usageError{errors.New("bad flag")}, exitUsage},
+		{errors.New("disk full"), exitFailure},
 	} {
-		code, ok := exitCodeOf(tc.err)
-		if code != tc.code || ok != tc.ok {
-			t.Errorf("%v: %d %v", tc.err, code, ok)
+		if code := exitCodeFor(tc.err); code != tc.code {
+			t.Errorf("%v: exit %d, want %d", tc.err, code, tc.code)
 		}
 	}
 }

@@ -396,7 +396,7 @@ func parseSubset(s string) (repo.Subset, error) {
 }
 
 func runVerify(ctx context.Context, g *globals, o repoOptions, readData bool, subset string) error {
-	opts := repo.CheckOptions{ReadData: readData, Refs: benchRefs(false)}
+	opts := repo.CheckOptions{ReadData: readData, Refs: backupRefs(false)}
 	if subset != "" {
 		sub, err := parseSubset(subset)
 		if err != nil {
@@ -556,7 +556,7 @@ func runPrune(ctx context.Context, g *globals, o repoOptions, pf pruneFlags) err
 	if grace <= 0 {
 		grace = -1
 	}
-	rep, err := r.Prune(ctx, repo.PruneOptions{Forget: forget, Refs: benchRefs(true), DryRun: pf.dryRun, Grace: grace})
+	rep, err := r.Prune(ctx, repo.PruneOptions{Forget: forget, Refs: backupRefs(true), DryRun: pf.dryRun, Grace: grace})
 	if err != nil {
 		if errors.Is(err, repo.ErrLocked) {
 			return fmt.Errorf("%w; prune needs the backup to itself: try again when the other run is finished", err)

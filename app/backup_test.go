@@ -1,0 +1,76 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
+)
+
+// TestBackupCommand signs in with the real MSAL against the simulator,
+// creates a backup folder and backs up into it, then checks the exit codes
+// of a skipped item, a missing drive and a missing sign-in.
+func TestBackupCommand(t *testing.T) {
+	srv, profile, _ := loginEnv(t, m365sim.Options{AutoApprove: 10 * time.Millisecond})
+	t.Setenv("LIFEBOAT_RECOVERY_KEY", "")
+	t.Setenv("LIFEBOAT_REPO", "")
+	ctx := t.Context()
+	p := []string{"--tenant-profile", profile}
+	withP := func(args ...string) []string { return append(append([]string(nil), p...), args...) }
+
+	if code, out, errOut := lifeboat(t, ctx, withP("login", "--secret-store", "file")...); code != exitOK {
+		t.Fatalf("login: exit %d\n%s\n%s", code, out, errOut)
+	}
+	dir, _ := initRepo(t, "--secret-store", "file")
+
+	code, out, errOut := lifeboat(t, ctx, withP("backup", "--to", dir, "--secret-store", "file")...)
+	if code != exitOK || !strings.Contains(out, "backed up:") {
+		t.Fatalf("backup: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := lifeboat(t, ctx, "verify", "--to", dir, "--secret-store", "file"); code != exitOK || !strings.Contains(out, "No damage found") {
+		t.Fatalf("verify: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := lifeboat(t, ctx, "prune", "--to", dir, "--secret-store", "file", "--dry-run"); code != exitOK {
+		t.Fatalf("prune --dry-run: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	// A file deleted while it downloads: skipped, exit 4, JSON events.
+	srv.FaultInjector().SetConfig(m365sim.FaultConfig{Only: "/_download/"})
+	srv.FaultInjector().Force(m365sim.FaultGone, 1)
+	if _, err := srv.Tenant().PutFile("alice@contoso.test", "new/report.txt", m365sim.BytesContent("quarterly report\n"), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = lifeboat(t, ctx, withP("backup", "--to", dir, "--secret-store", "file", "--json", "--only", "onedrive")...)
+	if code != exitWarnings {
+		t.Fatalf("backup with a skipped item: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var last map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		last = nil
+		if err := json.Unmarshal([]byte(line), &last); err != nil {
+			t.Fatalf("--json line %q: %v", line, err)
+		}
+	}
+	if last["event"] != "result" || last["status"] != "completed-with-warnings" || last["skipped"] == nil {
+		t.Errorf("last event %v", last)
+	}
+
+	missing := filepath.Join(t.TempDir(), "unplugged")
+	if code, _, errOut := lifeboat(t, ctx, withP("backup", "--to", missing, "--secret-store", "file")...); code != exitDestinationMissing ||
+		!strings.Contains(errOut, "backup drive not found") {
+		t.Errorf("missing drive: exit %d\n%s", code, errOut)
+	}
+	if code, _, _ := lifeboat(t, ctx, withP("backup", "--to", dir, "--only", "calendar")...); code != exitUsage {
+		t.Errorf("--only calendar: exit %d", code)
+	}
+
+	if code, out, errOut := lifeboat(t, ctx, withP("logout", "--secret-store", "file")...); code != exitOK {
+		t.Fatalf("logout: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := lifeboat(t, ctx, withP("backup", "--to", dir, "--secret-store", "file")...); code != exitSignInRequired {
+		t.Errorf("signed out: exit %d\n%s", code, errOut)
+	}
+}
