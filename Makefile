@@ -12,7 +12,7 @@ TEST_FLAGS  ?= -race -timeout 30m
 # an unlocked gnome-keyring, and an Xvfb screen.
 TEST_SESSION := installer/test-session.sh
 
-.PHONY: all deps build run demo-sim test test-short bench lint fmt clean
+.PHONY: all deps build run demo-sim test test-short bench bench-restic crash-long lint fmt clean
 
 all: build
 
@@ -37,9 +37,21 @@ test-short:
 	bash $(TEST_SESSION) $(GO) test -short ./...
 
 # Benchmarks report ratios measured side by side in one run; see README.
-bench: deps
+# The Go benchmarks go to bin/bench.txt; installer/bench.sh compares
+# `lifeboat bench ingest` with restic on a 1 GB+ corpus and measures peak
+# memory on a 4 GB file, and writes bin/bench-report.txt.
+bench: deps build
 	@mkdir -p bin
 	bash $(TEST_SESSION) $(GO) test -run '^$$' -bench . -benchmem -count 5 ./... | tee bin/bench.txt
+	LIFEBOAT=$(BIN) bash installer/bench.sh
+
+# Only the comparison with restic (no Go benchmarks).
+bench-restic: build
+	LIFEBOAT=$(BIN) bash installer/bench.sh
+
+# The kill -9 crash test with 500 trials instead of the 50 `make test` runs.
+crash-long:
+	LIFEBOAT_CRASH_TRIALS=500 $(GO) test -count=1 -timeout 90m -run 'TestCrashKill9' -v ./app
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
