@@ -84,7 +84,10 @@ func TestStreamDedupAfterEdit(t *testing.T) {
 	if grown := after.RawBytes - before.RawBytes; grown > 9<<20 {
 		t.Fatalf("edit stored %d new bytes", grown)
 	}
-	if len(ref1.Chunks) < 10 {
+	// About 13 chunks are expected at a 1 MiB average beyond the 512 KiB
+	// minimum, but each repository draws its own polynomial, so the count
+	// varies; fewer than 5 would mean chunking is not content-defined.
+	if len(ref1.Chunks) < 5 {
 		t.Fatalf("20 MiB gave only %d chunks", len(ref1.Chunks))
 	}
 	if err := r.Flush(ctx); err != nil {
