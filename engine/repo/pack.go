@@ -49,11 +49,24 @@ func packName(id ID) string {
 type packWriter struct {
 	buf     []byte
 	entries []packEntry
+	// capHint is the buffer size to allocate on the first add: a full pack
+	// plus its last blob and header, so the buffer never grows by copying
+	// (doubling a 16 MiB buffer cost time and peak memory).
+	capHint int
+}
+
+// newPackWriter returns an empty pack expected to hold about packSize
+// bytes of blobs no larger than maxBlob.
+func newPackWriter(packSize, maxBlob int) *packWriter {
+	return &packWriter{capHint: packSize + maxBlob + 256<<10}
 }
 
 func (p *packWriter) size() int { return len(p.buf) }
 
 func (p *packWriter) add(t BlobType, id ID, stored []byte, rawLen uint32) {
+	if p.buf == nil && p.capHint > 0 {
+		p.buf = make([]byte, 0, max(p.capHint, len(stored)))
+	}
 	p.entries = append(p.entries, packEntry{Type: t, ID: id, Offset: uint32(len(p.buf)), Length: uint32(len(stored)), RawLength: rawLen})
 	p.buf = append(p.buf, stored...)
 }

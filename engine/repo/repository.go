@@ -239,8 +239,9 @@ func newRepository(ctx context.Context, st store.Store, opts Options, master []b
 	}
 	r := &Repository{
 		st: st, opts: opts, log: opts.Logger, master: master, keys: k, cfg: cfg, codec: c,
-		pending: map[ID]struct{}{}, open: &packWriter{}, lastCkpt: opts.Now(),
+		pending: map[ID]struct{}{}, lastCkpt: opts.Now(),
 	}
+	r.open = r.newPack()
 	r.cond = sync.NewCond(&r.mu)
 	idx, _, bad, err := loadIndex(ctx, st, k)
 	if err != nil {

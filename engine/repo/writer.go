@@ -46,7 +46,7 @@ func (r *Repository) SaveBlob(ctx context.Context, t BlobType, data []byte) (ID,
 	r.open.add(t, id, stored, uint32(len(data)))
 	var full *packWriter
 	if r.open.size() >= r.opts.PackSize {
-		full, r.open = r.open, &packWriter{}
+		full, r.open = r.open, r.newPack()
 		r.uploading++
 	}
 	r.mu.Unlock()
@@ -144,7 +144,7 @@ func (r *Repository) Flush(ctx context.Context) error {
 	}
 	var p *packWriter
 	if len(r.open.entries) > 0 {
-		p, r.open = r.open, &packWriter{}
+		p, r.open = r.open, r.newPack()
 		r.uploading++
 	}
 	r.mu.Unlock()
@@ -193,4 +193,9 @@ func (r *Repository) loadAt(ctx context.Context, id ID, loc BlobLocation) ([]byt
 		return nil, corrupt(fmt.Sprintf("blob %s (in pack %s)", id, loc.Pack), err)
 	}
 	return data, nil
+}
+
+// newPack starts a pack sized for this repository's pack and chunk sizes.
+func (r *Repository) newPack() *packWriter {
+	return newPackWriter(r.opts.PackSize, int(r.cfg.Chunker.MaxSize)+sealOverhead+64)
 }
