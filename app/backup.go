@@ -114,15 +114,11 @@ func runBackup(ctx context.Context, g *globals, o backupOptions) error {
 		return err
 	}
 	defer r.Close()
-	cfgDir, _, err := configDir()
+	catPath, err := localCatalogPath(r)
 	if err != nil {
 		return err
 	}
-	catDir := filepath.Join(cfgDir, "catalogs")
-	if err := os.MkdirAll(catDir, 0o700); err != nil {
-		return fmt.Errorf("cannot create the catalog folder: %w", err)
-	}
-	cat, err := catalog.Open(ctx, filepath.Join(catDir, r.Config().ID.String()+".db"), catalog.Options{})
+	cat, err := catalog.Open(ctx, catPath, catalog.Options{})
 	if err != nil {
 		return fmt.Errorf("opening the local catalog: %w", err)
 	}
@@ -348,4 +344,49 @@ func backupRefs(strict bool) func([]byte) ([]repo.ID, error) {
 		}
 		return bench(b)
 	}
+}
+
+// localCatalogPath is where this computer keeps the catalog of a backup:
+// on the local disk (SQLite locking is unreliable on network shares), one
+// file per repository ID.
+func localCatalogPath(r *repo.Repository) (string, error) {
+	cfgDir, _, err := configDir()
+	if err != nil {
+		return "", err
+	}
+	catDir := filepath.Join(cfgDir, "catalogs")
+	if err := os.MkdirAll(catDir, 0o700); err != nil {
+		return "", fmt.Errorf("cannot create the catalog folder: %w", err)
+	}
+	return filepath.Join(catDir, r.Config().ID.String()+".db"), nil
+}
+
+// repairCatalog checks this computer's catalog of the backup and, when it
+// is missing or damaged, restores the newest copy stored in the backup.
+func repairCatalog(ctx context.Context, g *globals, r *repo.Repository) error {
+	path, err := localCatalogPath(r)
+	if err != nil {
+		return err
+	}
+	w := g.stdout
+	if _, err := os.Stat(path); err == nil {
+		c, err := catalog.Open(ctx, path, catalog.Options{IntegrityCheck: true})
+		if err == nil {
+			c.Close()
+			fmt.Fprintln(w, "The catalog on this computer is undamaged.")
+			return nil
+		}
+		fmt.Fprintf(w, "The catalog on this computer is damaged (%v); restoring it from the backup.\n", err)
+	}
+	c, snap, err := backup.RestoreCatalogCopy(ctx, r, path, catalog.Options{})
+	if errors.Is(err, backup.ErrNoCatalogCopy) {
+		fmt.Fprintln(w, "This backup holds no catalog copy yet; the next backup run builds the catalog.")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c.Close()
+	fmt.Fprintf(w, "Restored the catalog from the copy saved %s.\n", snap.Time.Local().Format("2006-01-02 15:04"))
+	return nil
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lifeboat-backup/lifeboat/engine/catalog"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
 )
 
@@ -33,6 +36,7 @@ func TestBackupCommand(t *testing.T) {
 	if code, out, errOut := lifeboat(t, ctx, "verify", "--to", dir, "--secret-store", "file"); code != exitOK || !strings.Contains(out, "No damage found") {
 		t.Fatalf("verify: exit %d\n%s\n%s", code, out, errOut)
 	}
+	repairCatalogAndSearch(t, dir)
 	if code, out, errOut := lifeboat(t, ctx, "prune", "--to", dir, "--secret-store", "file", "--dry-run"); code != exitOK {
 		t.Fatalf("prune --dry-run: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -72,5 +76,57 @@ func TestBackupCommand(t *testing.T) {
 	}
 	if code, _, errOut := lifeboat(t, ctx, withP("backup", "--to", dir, "--secret-store", "file")...); code != exitSignInRequired {
 		t.Errorf("signed out: exit %d\n%s", code, errOut)
+	}
+}
+
+// repairCatalogAndSearch damages, then deletes, this computer's catalog of
+// the backup in dir; each time `repair` restores it from the copy stored in
+// the backup, and search finds the backed-up mail again.
+func repairCatalogAndSearch(t *testing.T, dir string) {
+	t.Helper()
+	ctx := t.Context()
+	paths, _ := filepath.Glob(filepath.Join(os.Getenv("LIFEBOAT_CONFIG_DIR"), "catalogs", "*.db"))
+	if len(paths) != 1 {
+		t.Fatalf("local catalogs: %v", paths)
+	}
+	path := paths[0]
+	search := func() int {
+		t.Helper()
+		c, err := catalog.Open(ctx, path, catalog.Options{Check: true})
+		if err != nil {
+			t.Fatalf("open the repaired catalog: %v", err)
+		}
+		defer c.Close()
+		hits, err := c.Search(ctx, catalog.SearchQuery{Text: "invoice", Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(hits)
+	}
+	want := search()
+	if want == 0 {
+		t.Fatal("the catalog finds no invoice after a backup")
+	}
+	if code, out, errOut := lifeboat(t, ctx, "repair", "--to", dir, "--secret-store", "file"); code != exitOK || !strings.Contains(out, "undamaged") {
+		t.Fatalf("repair of a sound catalog: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, damage := range []string{"garbage", "delete"} {
+		for _, suffix := range []string{"-wal", "-shm"} {
+			os.Remove(path + suffix)
+		}
+		if damage == "delete" {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := os.WriteFile(path, bytes.Repeat([]byte("not a database "), 4096), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := lifeboat(t, ctx, "repair", "--to", dir, "--secret-store", "file")
+		if code != exitOK || !strings.Contains(out, "Restored the catalog") {
+			t.Fatalf("repair after %s: exit %d\n%s\n%s", damage, code, out, errOut)
+		}
+		if got := search(); got != want {
+			t.Errorf("after %s and repair, search finds %d items, want %d", damage, got, want)
+		}
 	}
 }

@@ -115,10 +115,11 @@ func newRepoCommands(g *globals) []*cobra.Command {
 
 	repair := &cobra.Command{
 		Use:   "repair --to DIR",
-		Short: "Rebuild the backup's index from its data files",
+		Short: "Rebuild the backup's index from its data files, and this computer's catalog",
 		Long: "Rebuild the backup's index from the data files alone, when verify reports a damaged or\n" +
 			"missing index, or data left unindexed by an interrupted run. Nothing is deleted.\n" +
-			"(Rebuilding the local catalog from the backup comes in a later version.)",
+			"Then check this computer's catalog of the backup (what search and browsing use) and, when\n" +
+			"it is missing or damaged, restore the newest copy stored in the backup.",
 		Args: requireArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error { return runRepair(cmd.Context(), g, ro) },
 	}
@@ -606,6 +607,9 @@ func runRepair(ctx context.Context, g *globals, o repoOptions) error {
 		rep.Packs, rep.Blobs, rep.IndexesWritten, rep.IndexesRemoved)
 	for _, p := range rep.Problems {
 		fmt.Fprintf(w, "  %s\n", p)
+	}
+	if err := repairCatalog(ctx, g, r); err != nil {
+		return fmt.Errorf("repairing the catalog: %w", err)
 	}
 	fmt.Fprintln(w, "Run `lifeboat verify --read-data` to check the data itself.")
 	if err := lock.Unlock(ctx); err != nil {

@@ -493,3 +493,41 @@ func StoreCatalogCopy(ctx context.Context, r *repo.Repository, c *catalog.Catalo
 	}
 	return id, nil
 }
+
+// ErrNoCatalogCopy means the repository holds no copy of the catalog yet
+// (no backup run has finished).
+var ErrNoCatalogCopy = errors.New("backup: the backup holds no copy of the catalog yet")
+
+// RestoreCatalogCopy installs the newest catalog copy stored in the
+// repository at path (replacing what is there), so a lost or damaged local
+// catalog comes back from the backup alone. The copy is checked as hostile
+// input by catalog.Import before it replaces anything.
+func RestoreCatalogCopy(ctx context.Context, r *repo.Repository, path string, opts catalog.Options) (*catalog.Catalog, *repo.Snapshot, error) {
+	snaps, err := r.ListSnapshots(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("backup: listing snapshots: %w", err)
+	}
+	var newest *repo.Snapshot
+	for _, s := range snaps {
+		if s.Kind == KindCatalog && (newest == nil || s.Time.After(newest.Time)) {
+			newest = s
+		}
+	}
+	if newest == nil {
+		return nil, nil, ErrNoCatalogCopy
+	}
+	rt, err := loadRoot(ctx, r, newest.Root)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rt.Kind != KindCatalog || rt.Catalog == nil {
+		return nil, nil, fmt.Errorf("backup: catalog snapshot %s has no catalog copy", newest.ID.Short())
+	}
+	rc := r.OpenStream(ctx, *rt.Catalog)
+	defer rc.Close()
+	c, err := catalog.Import(ctx, rc, path, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("backup: restoring the catalog copy of %s: %w", newest.Time.Format("2006-01-02 15:04"), err)
+	}
+	return c, newest, nil
+}
