@@ -118,6 +118,9 @@ func runBackup(ctx context.Context, g *globals, o backupOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(filepath.Dir(catPath), 0o700); err != nil {
+		return fmt.Errorf("cannot create the catalog folder: %w", err)
+	}
 	cat, err := catalog.Open(ctx, catPath, catalog.Options{})
 	if err != nil {
 		return fmt.Errorf("opening the local catalog: %w", err)
@@ -348,17 +351,13 @@ func backupRefs(strict bool) func([]byte) ([]repo.ID, error) {
 
 // localCatalogPath is where this computer keeps the catalog of a backup:
 // on the local disk (SQLite locking is unreliable on network shares), one
-// file per repository ID.
+// file per repository ID. The folder is created only by what writes there.
 func localCatalogPath(r *repo.Repository) (string, error) {
 	cfgDir, _, err := configDir()
 	if err != nil {
 		return "", err
 	}
-	catDir := filepath.Join(cfgDir, "catalogs")
-	if err := os.MkdirAll(catDir, 0o700); err != nil {
-		return "", fmt.Errorf("cannot create the catalog folder: %w", err)
-	}
-	return filepath.Join(catDir, r.Config().ID.String()+".db"), nil
+	return filepath.Join(cfgDir, "catalogs", r.Config().ID.String()+".db"), nil
 }
 
 // repairCatalog checks this computer's catalog of the backup and, when it

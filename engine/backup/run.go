@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -522,6 +523,9 @@ func RestoreCatalogCopy(ctx context.Context, r *repo.Repository, path string, op
 	}
 	if rt.Kind != KindCatalog || rt.Catalog == nil {
 		return nil, nil, fmt.Errorf("backup: catalog snapshot %s has no catalog copy", newest.ID.Short())
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("backup: restoring the catalog copy: %w", err)
 	}
 	rc := r.OpenStream(ctx, *rt.Catalog)
 	defer rc.Close()
