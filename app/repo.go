@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/lifeboat-backup/lifeboat/engine/repo"
@@ -275,9 +276,11 @@ func explainOpen(err error, dir string) error {
 	return nil
 }
 
+// stdinIsTerminal is true when a person can type an answer: a character
+// device is not enough (/dev/null, which scheduled runs get, is one).
 func stdinIsTerminal() bool {
-	fi, err := os.Stdin.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	fd := os.Stdin.Fd()
+	return isatty.IsTerminal(fd) || isatty.IsCygwinTerminal(fd)
 }
 
 func runInit(ctx context.Context, g *globals, o repoOptions) error {

@@ -266,9 +266,14 @@ func TestRepoOpenErrors(t *testing.T) {
 		mustRun(t, "snapshots", "--to", dir, "--secret-store", "file")
 	})
 	t.Run("no key on this computer", func(t *testing.T) {
-		if stdinIsTerminal() {
-			t.Skip("stdin is a terminal: the command would ask for the recovery key")
+		// Run as a scheduled job would: with no terminal to ask on.
+		devNull, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Fatal(err)
 		}
+		saved := os.Stdin
+		os.Stdin = devNull
+		t.Cleanup(func() { os.Stdin = saved; devNull.Close() })
 		t.Setenv("LIFEBOAT_CONFIG_DIR", filepath.Join(t.TempDir(), "elsewhere"))
 		code, _, errOut := runCLI(t, "snapshots", "--to", dir, "--secret-store", "file")
 		if code != exitFailure || !strings.Contains(errOut, "holds no key") || !strings.Contains(errOut, "--recovery-key") {
@@ -362,7 +367,7 @@ func TestInitRefusals(t *testing.T) {
 // provides a real Secret Service).
 func TestRepoRealKeychain(t *testing.T) {
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		t.Skip("no D-Bus session: run with the real keychain, e.g. `bash installer/test-session.sh go test ./app/`")
+		t.Fatal("no D-Bus session: this test needs the real keychain; run it as `bash installer/test-session.sh go test ./app/` (make test does)")
 	}
 	repoEnv(t)
 	dir, _ := initRepo(t)
