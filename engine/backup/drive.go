@@ -363,22 +363,14 @@ func (dr *driveRun) download(ctx context.Context, it graph.DriveItem) (fetched, 
 		if h != nil {
 			r = io.TeeReader(rc, h)
 		}
-		// Not cancelled: see mailRun.fetch.
-		ref, err := ru.r.SaveStream(context.WithoutCancel(ctx), &countReader{r: r, ru: ru})
+		ref, itemErr, err := ru.saveDownload(ctx, r)
 		rc.Close()
-		if err != nil {
-			var ge *graph.Error
-			if errors.As(err, &ge) || errors.Is(err, graph.ErrTransient) || errors.Is(err, graph.ErrNotFound) {
-				return dr.failed(ctx, err)
-			}
-			if ctx.Err() != nil {
-				return fetched{}, ctx.Err()
-			}
-			return fetched{}, repoError{err}
+		if itemErr != nil {
+			return dr.failed(ctx, itemErr)
 		}
-		ru.mu.Lock()
-		ru.res.Downloads++
-		ru.mu.Unlock()
+		if err != nil {
+			return fetched{}, err
+		}
 		if h == nil || want(h.Sum(nil)) {
 			return fetched{ref: ref, ok: true}, nil
 		}

@@ -424,25 +424,38 @@ func (mr *mailRun) fetch(ctx context.Context, m graph.MessageMeta) (fetched, err
 	}
 	defer rc.Close()
 	cap := &capture{max: maxCapture}
-	cr := &countReader{r: io.TeeReader(rc, cap), ru: ru}
-	// The repository gets a context that is not cancelled: cancelling
-	// stops the download (the reader fails), while a pack upload in
-	// progress completes, so an interruption never loses stored work.
-	ref, err := ru.r.SaveStream(context.WithoutCancel(ctx), cr)
+	ref, itemErr, err := ru.saveDownload(ctx, io.TeeReader(rc, cap))
+	if itemErr != nil {
+		return mr.failed(ctx, itemErr)
+	}
+	if err != nil {
+		return fetched{}, err
+	}
+	return fetched{ref: ref, info: parseMIME(cap.buf), ok: true}, nil
+}
+
+// saveDownload streams a download into the repository and counts it.
+// The repository gets a context that is not cancelled: cancelling stops
+// the download (the reader fails), while a pack upload in progress
+// completes, so an interruption never loses stored work. A failure of the
+// download comes back as itemErr (the item is skipped or retried); any
+// other error ends the run.
+func (ru *run) saveDownload(ctx context.Context, src io.Reader) (ref repo.ContentRef, itemErr, err error) {
+	ref, err = ru.r.SaveStream(context.WithoutCancel(ctx), &countReader{r: src, ru: ru})
 	if err != nil {
 		var ge *graph.Error
 		if errors.As(err, &ge) || errors.Is(err, graph.ErrTransient) || errors.Is(err, graph.ErrNotFound) {
-			return mr.failed(ctx, err)
+			return ref, err, nil
 		}
 		if ctx.Err() != nil {
-			return fetched{}, ctx.Err()
+			return ref, nil, ctx.Err()
 		}
-		return fetched{}, repoError{err}
+		return ref, nil, repoError{err}
 	}
 	ru.mu.Lock()
 	ru.res.Downloads++
 	ru.mu.Unlock()
-	return fetched{ref: ref, info: parseMIME(cap.buf), ok: true}, nil
+	return ref, nil, nil
 }
 
 func (mr *mailRun) failed(ctx context.Context, err error) (fetched, error) {
