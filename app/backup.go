@@ -58,7 +58,21 @@ func newBackupCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
+// backupObserver receives a backup's progress and each account's result:
+// the terminal printer for the CLI, the dashboard for the GUI.
+type backupObserver interface {
+	progress(pr backup.Progress)
+	result(account string, res backup.Result, err error)
+}
+
 func runBackup(ctx context.Context, g *globals, o backupOptions) error {
+	return backupAccounts(ctx, g, o, newBackupPrinter(g.stdout, o.json))
+}
+
+// backupAccounts backs up every signed-in account (or o.account) into the
+// backup folder, reporting to obs. Its errors carry the CLI's exit codes
+// (exitCodeFor): warnings, sign-in needed, destination missing.
+func backupAccounts(ctx context.Context, g *globals, o backupOptions, obs backupObserver) error {
 	var scope backup.Scope
 	switch o.only {
 	case "":
@@ -127,7 +141,6 @@ func runBackup(ctx context.Context, g *globals, o backupOptions) error {
 	}
 	defer cat.Close()
 
-	out := newBackupPrinter(g.stdout, o.json)
 	pacer := graph.NewPacer(graph.PacerConfig{})
 	warnings := 0
 	for _, a := range accounts {
@@ -148,10 +161,10 @@ func runBackup(ctx context.Context, g *globals, o backupOptions) error {
 		res, err := backup.Run(ctx, backup.Options{
 			Graph: gc, Repo: r, Catalog: cat, User: "me", Only: scope, Monitor: mon, Logger: g.logger(),
 			Account:       catalog.Account{HomeID: a.HomeAccountID, UPN: a.UPN, DisplayName: a.Name, Kind: kind},
-			OnProgress:    out.progress,
+			OnProgress:    obs.progress,
 			NoCatalogCopy: true,
 		})
-		out.result(a.UPN, res, err)
+		obs.result(a.UPN, res, err)
 		if err != nil {
 			if errors.Is(err, graph.ErrAuth) && !errors.Is(err, auth.ErrSignInRequired) {
 				return fmt.Errorf("backup of %s: %w", a.UPN, &auth.SignInRequiredError{Account: a.UPN, Reason: "Microsoft refused access", Err: err})

@@ -25,6 +25,12 @@ type settings struct {
 	// ClientID is the application (client) ID to sign in with, for
 	// organisations that register their own copy of Lifeboat.
 	ClientID string `json:"clientID,omitempty"`
+	// Destination is the backup folder chosen in the app or by the
+	// scheduler; --to and LIFEBOAT_REPO override it.
+	Destination string `json:"destination,omitempty"`
+	// RepositoryID identifies the backup at Destination, so a drive that
+	// comes back under another letter or mount point is recognised.
+	RepositoryID string `json:"repositoryID,omitempty"`
 }
 
 // loadSettings reads dir/settings.json; a missing file means defaults.
@@ -52,4 +58,47 @@ func loadSettings(dir string) (settings, error) {
 		return settings{}, fmt.Errorf("settings %s is not valid (fix or delete it): %w", path, err)
 	}
 	return s, nil
+}
+
+// saveSettings writes dir/settings.json crash-safely: a temporary file,
+// synced, then renamed over the old one, so a crash leaves either the old
+// or the new settings, never half of each.
+func saveSettings(dir string, s settings) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	f, err := os.CreateTemp(dir, settingsFile+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // a no-op once renamed
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("save settings: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("save settings: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, settingsFile)); err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes a rename durable where the OS allows syncing a directory.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // not supported on Windows; the rename is still atomic
+		d.Close()
+	}
 }

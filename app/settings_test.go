@@ -58,3 +58,25 @@ func TestClientIDFromSettings(t *testing.T) {
 		t.Fatalf("the saved client ID was not used: exit %d %q", code, errOut)
 	}
 }
+
+func TestSaveSettingsRoundTrip(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cfg")
+	want := settings{ClientID: "abc", Destination: "/media/usb/Lifeboat", RepositoryID: "0123abcd"}
+	if err := saveSettings(dir, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := loadSettings(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Fatalf("loaded %+v, want %+v", got, want)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 1 || ents[0].Name() != settingsFile {
+		t.Fatalf("config folder holds %v; want only %s (no temporary files left)", ents, settingsFile)
+	}
+}
