@@ -18,6 +18,9 @@ func (s *Server) graphRoutes() http.Handler {
 	mux.HandleFunc("GET /users", s.handleListUsers)
 	s.mailRoutes(mux)
 	s.driveRoutes(mux)
+	s.mailWriteRoutes(mux)
+	s.driveWriteRoutes(mux)
+	s.sendMailRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeGraphError(w, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+lastSegment(r.URL.Path)+"'.")
 	})

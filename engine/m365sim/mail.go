@@ -228,6 +228,14 @@ func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request, u *U
 			msgs = append(msgs, m)
 		}
 	}
+	if f := r.URL.Query().Get("$filter"); f != "" {
+		var err error
+		if msgs, err = filterMessages(msgs, f); err != nil {
+			t.mu.RUnlock()
+			writeBadRequest(w, err)
+			return
+		}
+	}
 	// Graph's default order for message lists: newest received first.
 	sort.Slice(msgs, func(i, j int) bool {
 		if !msgs[i].Header.Received.Equal(msgs[j].Header.Received) {

@@ -90,6 +90,7 @@ type Server struct {
 	reqlog   *RequestLog
 	control  string // bearer secret for /_sim/
 	client   *http.Client
+	uploads  *uploadSessions
 	wg       sync.WaitGroup
 	closeMu  sync.Mutex
 	closed   bool
@@ -125,6 +126,7 @@ func NewServer(t *Tenant, opts Options) (*Server, error) {
 		reqlog:  newRequestLog(),
 		control: randomToken(24),
 		client:  ca.client(),
+		uploads: newUploadSessions(),
 	}
 	s.throttle = NewThrottle(opts.Throttle)
 	s.faults = NewFaults(opts.Faults)
@@ -208,6 +210,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1.0/", s.graphMiddleware(http.StripPrefix("/v1.0", s.graphRoutes())))
 	mux.Handle("/_download/", s.downloadMiddleware(http.HandlerFunc(s.handleDownload)))
+	mux.Handle("/_upload/", http.HandlerFunc(s.handleUpload))
 	mux.Handle("/_sim/", s.controlRoutes())
 	mux.HandleFunc("/devicelogin", s.idp.handleDeviceLogin)
 	mux.Handle("/", s.idp.routes())

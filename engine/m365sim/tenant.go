@@ -102,6 +102,12 @@ type Message struct {
 	Seq               int64             // last change
 	CreatedSeq        int64             // when it was created or moved into its folder
 	ExtendedPropsJSON map[string]string // singleValueExtendedProperties by id
+	// Attachments are those added through Graph (POST or upload session)
+	// to a message created from JSON; MIME is rebuilt with them.
+	Attachments []Attachment
+	// composed holds the JSON a message was created from, so its MIME can
+	// be rebuilt when attachments are added; nil for MIME messages.
+	composed *composedMessage
 }
 
 // Drive is a user's OneDrive for Business.
