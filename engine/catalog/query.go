@@ -199,6 +199,25 @@ WHERE a.home_id = ? AND i.kind = ? AND i.ext_id = ? ORDER BY v.id DESC`, ref.Acc
 	return out, err
 }
 
+// Version returns the version with the given id (VersionInfo.ID): the
+// short, stable handle a person copies from a listing.
+func (c *Catalog) Version(ctx context.Context, id int64) (VersionInfo, error) {
+	var v VersionInfo
+	err := c.readTx(ctx, fmt.Sprintf("reading version %d", id), func(tx *sql.Tx) error {
+		var err error
+		v, err = scanVersion(tx.QueryRowContext(ctx, `SELECT `+versionCols+` FROM versions v JOIN items i ON i.id = v.item_id
+JOIN accounts a ON a.id = i.account_id WHERE v.id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return fillLast(ctx, tx, []*VersionInfo{&v})
+	})
+	return v, err
+}
+
 // RecentlyDeleted lists deleted items, most recently deleted first, with
 // the last version each had. An empty account lists all accounts.
 func (c *Catalog) RecentlyDeleted(ctx context.Context, account string, limit int) ([]Deleted, error) {
