@@ -31,6 +31,13 @@ type backupOptions struct {
 	account string
 	only    string
 	json    bool
+	// Scheduled runs (schedule.go): find the drive by ID, wait for or
+	// skip a running backup, prune when due, notify.
+	scheduled         bool
+	onlyWhenConnected bool
+	wait              time.Duration
+	notifier          notifier // tests: replaces OS notifications
+	findRoots         []string // tests: where to look for a moved drive
 }
 
 // personalTenant is the tenant of personal Microsoft accounts.
@@ -55,6 +62,9 @@ func newBackupCommand(g *globals) *cobra.Command {
 	f.StringVar(&o.account, "account", "", "back up only this signed-in account (e-mail address or account ID)")
 	f.StringVar(&o.only, "only", "", "back up only mail or only onedrive")
 	f.BoolVar(&o.json, "json", false, "print machine-readable progress events, one JSON object a line")
+	f.BoolVar(&o.scheduled, "scheduled", false, "run as the scheduled backup (see `lifeboat schedule`): find the drive, wait for a running backup, prune weekly, notify")
+	f.BoolVar(&o.onlyWhenConnected, "only-when-connected", false, "with --scheduled: skip quietly when the backup drive is not connected")
+	f.DurationVar(&o.wait, "wait", 0, "when another backup of this folder is running, wait up to this long for it (--scheduled: 15m)")
 	return cmd
 }
 
@@ -66,6 +76,9 @@ type backupObserver interface {
 }
 
 func runBackup(ctx context.Context, g *globals, o backupOptions) error {
+	if o.scheduled {
+		return runScheduledBackup(ctx, g, o)
+	}
 	return backupAccounts(ctx, g, o, newBackupPrinter(g.stdout, o.json))
 }
 
@@ -128,6 +141,11 @@ func backupAccounts(ctx context.Context, g *globals, o backupOptions, obs backup
 		return err
 	}
 	defer r.Close()
+	slot, err := acquireBackupSlot(ctx, g, r, o)
+	if err != nil {
+		return err
+	}
+	defer slot.Release()
 	catPath, err := localCatalogPath(r)
 	if err != nil {
 		return err

@@ -30,6 +30,9 @@ type authOptions struct {
 	// keychain, when set, replaces the keychain --secret-store picks; tests
 	// use it to make the keychain fail.
 	keychain secret.Keychain
+	// scopes, when set, replace auth.Scopes(): Mail.Send for the e-mail
+	// report, asked for only when it is on (schedule.go).
+	scopes []string
 }
 
 func addAuthFlags(cmd *cobra.Command, o *authOptions) {
@@ -141,6 +144,7 @@ func authManager(g *globals, o authOptions) (*auth.Manager, error) {
 	if o.keychain != nil {
 		cfg.Keychain = o.keychain
 	}
+	cfg.Scopes = o.scopes
 	m, err := auth.New(cfg)
 	if err != nil {
 		return nil, err
@@ -168,6 +172,7 @@ func explain(err error) error {
 }
 
 func runLogin(ctx context.Context, g *globals, o authOptions) error {
+	o.scopes = signInScopes()
 	m, err := authManager(g, o)
 	if err != nil {
 		return err

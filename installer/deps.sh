@@ -9,7 +9,19 @@ PKGS=(
   gcc pkg-config make git ca-certificates
   libgl1-mesa-dev xorg-dev libxkbcommon-dev
   xvfb xauth dbus dbus-x11 gnome-keyring
+  systemd busybox-static
 )
+# systemd: systemd-analyze checks the generated timer units; busybox-static:
+# its crond/crontab (-c DIR) run a private cron in the schedule tests.
+# `deps.sh dist` adds the packaging tools (make dist, make dist-test): the
+# mingw-w64 cross-compiler and windres for Windows, NSIS for the setup
+# program, osslsigncode and openssl for signing, dpkg-dev for the .deb.
+if [[ "${1:-}" == dist ]]; then
+  PKGS+=(
+    gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 nsis osslsigncode openssl
+    dpkg-dev xz-utils file binutils
+  )
+fi
 
 case "$(uname -s)" in
 Linux) ;;
