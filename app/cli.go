@@ -84,10 +84,13 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVar(&g.logLevel, "log-level", "warn", "log detail: debug, info, warn or error")
 	root.Flags().BoolVar(&gui.demo, "demo", false, "open the app on the built-in demo company instead of Microsoft 365")
 	root.Flags().Int64Var(&gui.seed, "seed", 1, "with --demo: which generated demo company")
+	root.Flags().BoolVar(&gui.tray, "tray", false, "start hidden in the system tray (at login); closing the window keeps Lifeboat there")
 	root.AddCommand(newSimCommand(g))
 	root.AddCommand(newLoginCommands(g)...)
 	root.AddCommand(newRepoCommands(g)...)
 	root.AddCommand(newBackupCommand(g))
+	root.AddCommand(newScheduleCommand(g))
+	root.AddCommand(newRestoreCommands(g)...)
 	return root
 }
 

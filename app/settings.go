@@ -31,6 +31,8 @@ type settings struct {
 	// RepositoryID identifies the backup at Destination, so a drive that
 	// comes back under another letter or mount point is recognised.
 	RepositoryID string `json:"repositoryID,omitempty"`
+	// GUI holds the app's own choices (gui_settings.go).
+	GUI *guiSettings `json:"gui,omitempty"`
 }
 
 // loadSettings reads dir/settings.json; a missing file means defaults.
