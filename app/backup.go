@@ -31,7 +31,15 @@ type backupOptions struct {
 	account string
 	only    string
 	json    bool
+	// checkpoint is how often a run makes its progress crash-proof: the
+	// repository writes its index and the catalog commits (hidden flag;
+	// tests make it short).
+	checkpoint time.Duration
 }
+
+// defaultCheckpoint bounds what a crash or a pulled drive costs: at most
+// a minute of downloads is fetched again.
+const defaultCheckpoint = time.Minute
 
 // personalTenant is the tenant of personal Microsoft accounts.
 const personalTenant = "9188040d-6c67-4c5b-b112-36a304b66dad"
@@ -55,6 +63,8 @@ func newBackupCommand(g *globals) *cobra.Command {
 	f.StringVar(&o.account, "account", "", "back up only this signed-in account (e-mail address or account ID)")
 	f.StringVar(&o.only, "only", "", "back up only mail or only onedrive")
 	f.BoolVar(&o.json, "json", false, "print machine-readable progress events, one JSON object a line")
+	f.DurationVar(&o.checkpoint, "checkpoint-every", defaultCheckpoint, "how often to make the progress of a run crash-proof")
+	_ = f.MarkHidden("checkpoint-every")
 	return cmd
 }
 
@@ -120,6 +130,9 @@ func backupAccounts(ctx context.Context, g *globals, o backupOptions, obs backup
 		return fmt.Errorf("graph URL: %w", err)
 	}
 
+	if o.checkpoint > 0 {
+		o.repo.checkpoint = o.checkpoint
+	}
 	r, err := openRepo(ctx, g, o.repo)
 	if err != nil {
 		if _, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
@@ -160,9 +173,10 @@ func backupAccounts(ctx context.Context, g *globals, o backupOptions, obs backup
 		}
 		res, err := backup.Run(ctx, backup.Options{
 			Graph: gc, Repo: r, Catalog: cat, User: "me", Only: scope, Monitor: mon, Logger: g.logger(),
-			Account:       catalog.Account{HomeID: a.HomeAccountID, UPN: a.UPN, DisplayName: a.Name, Kind: kind},
-			OnProgress:    obs.progress,
-			NoCatalogCopy: true,
+			Account:        catalog.Account{HomeID: a.HomeAccountID, UPN: a.UPN, DisplayName: a.Name, Kind: kind},
+			OnProgress:     obs.progress,
+			NoCatalogCopy:  true,
+			CommitInterval: o.checkpoint,
 		})
 		obs.result(a.UPN, res, err)
 		if err != nil {

@@ -39,6 +39,8 @@ type repoOptions struct {
 	keychain secret.Keychain
 	// repoOpts, when set, replaces the repository options (tests: cheap KDF).
 	repoOpts *repo.Options
+	// checkpoint, when set, is how often a long save writes its index.
+	checkpoint time.Duration
 }
 
 func addRepoFlags(cmd *cobra.Command, o *repoOptions, withKey bool) {
@@ -172,10 +174,14 @@ func (o repoOptions) destination() (string, error) {
 }
 
 func (o repoOptions) options(g *globals) repo.Options {
+	opts := repo.Options{Logger: g.logger()}
 	if o.repoOpts != nil {
-		return *o.repoOpts
+		opts = *o.repoOpts
 	}
-	return repo.Options{Logger: g.logger()}
+	if o.checkpoint != 0 {
+		opts.CheckpointInterval = o.checkpoint
+	}
+	return opts
 }
 
 // keychain picks the secret store as the sign-in commands do (--secret-store,

@@ -72,6 +72,11 @@ type Options struct {
 	// BatchSize is how many items go into one catalog transaction
 	// (default 500).
 	BatchSize int
+	// CommitInterval also commits the catalog transaction when it has been
+	// open this long (default 30 s), so a crash loses at most that much of
+	// the record of what was stored (the content itself is committed by
+	// the repository's checkpoints; see repo.Options.CheckpointInterval).
+	CommitInterval time.Duration
 }
 
 // Result is what a run did.
@@ -128,6 +133,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = 250 * time.Millisecond
+	}
+	if o.CommitInterval <= 0 {
+		o.CommitInterval = 30 * time.Second
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 500
@@ -300,6 +308,7 @@ type stream struct {
 	seq   int64
 	b     *catalog.Batch
 	n     int
+	began time.Time // when b was begun
 	kind  catalog.SnapshotKind
 	prev  *repo.Snapshot
 	start time.Time
@@ -341,7 +350,7 @@ func (s *stream) batch() (*catalog.Batch, error) {
 		if err != nil {
 			return nil, fmt.Errorf("backup: %w", err)
 		}
-		s.b = b
+		s.b, s.began = b, time.Now()
 	}
 	return s.b, nil
 }
@@ -349,7 +358,7 @@ func (s *stream) batch() (*catalog.Batch, error) {
 // tick counts an item written and commits the batch when it is full.
 func (s *stream) tick() error {
 	s.n++
-	if s.n >= s.ru.o.BatchSize {
+	if s.n >= s.ru.o.BatchSize || time.Since(s.began) >= s.ru.o.CommitInterval {
 		return s.commit()
 	}
 	return nil
