@@ -78,9 +78,16 @@ func TestRefreshTokenRevokedMidRun(t *testing.T) {
 	if err != nil || len(runs) != 1 || runs[0].Status != catalog.RunFailed {
 		t.Fatalf("runs %v %+v", err, runs)
 	}
+	// The mailbox was cut off halfway: no mail snapshot. (The OneDrive,
+	// backed up at the same time, may have finished: a whole snapshot.)
 	snaps, err := r.ListSnapshots(ctx)
-	if err != nil || len(snaps) != 0 {
-		t.Fatalf("a run that needed sign-in wrote snapshots: %v %d", err, len(snaps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range snaps {
+		if s.Kind == KindMail {
+			t.Fatalf("a mail run cut off by sign-in wrote a snapshot")
+		}
 	}
 	r.Close()
 	if r, err = repo.Open(ctx, st, key.String(), repo.TestOptions()); err != nil {
