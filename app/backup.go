@@ -154,7 +154,10 @@ func backupAccounts(ctx context.Context, g *globals, o backupOptions, obs backup
 	}
 	defer cat.Close()
 
-	pacer := graph.NewPacer(graph.PacerConfig{})
+	pacer, err := newPacer(g)
+	if err != nil {
+		return err
+	}
 	warnings := 0
 	for _, a := range accounts {
 		ts, err := m.TokenSource(a.HomeAccountID, u.Hostname())
@@ -196,6 +199,21 @@ func backupAccounts(ctx context.Context, g *globals, o backupOptions, obs backup
 		return exitError{exitWarnings, fmt.Errorf("the backup finished, but some items were skipped (listed above); they are tried again next time")}
 	}
 	return nil
+}
+
+// newPacer is the pacer for one process's Graph traffic: Microsoft's
+// limits, on the simulated tenant's fast clock when its profile has one.
+func newPacer(g *globals) (*graph.Pacer, error) {
+	p, ok, err := g.profile()
+	if err != nil {
+		return nil, err
+	}
+	if !ok || p.ClockSpeedup <= 0 {
+		return graph.NewPacer(graph.PacerConfig{}), nil
+	}
+	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) / p.ClockSpeedup) }
+	return graph.NewPacer(graph.PacerConfig{MailboxWindow: scale(graph.DefaultMailboxWindow), DriveWindow: scale(graph.DefaultDriveWindow),
+		MaxRetryAfter: scale(graph.DefaultMaxRetryAfter)}), nil
 }
 
 // graphEndpoint is the Graph URL and HTTP client: the tenant profile's, or
