@@ -38,7 +38,15 @@ type backupOptions struct {
 	wait              time.Duration
 	notifier          notifier // tests: replaces OS notifications
 	findRoots         []string // tests: where to look for a moved drive
+	// checkpoint is how often a run makes its progress crash-proof: the
+	// repository writes its index and the catalog commits (hidden flag;
+	// tests make it short).
+	checkpoint time.Duration
 }
+
+// defaultCheckpoint bounds what a crash or a pulled drive costs: at most
+// a minute of downloads is fetched again.
+const defaultCheckpoint = time.Minute
 
 // personalTenant is the tenant of personal Microsoft accounts.
 const personalTenant = "9188040d-6c67-4c5b-b112-36a304b66dad"
@@ -65,6 +73,8 @@ func newBackupCommand(g *globals) *cobra.Command {
 	f.BoolVar(&o.scheduled, "scheduled", false, "run as the scheduled backup (see `lifeboat schedule`): find the drive, wait for a running backup, prune weekly, notify")
 	f.BoolVar(&o.onlyWhenConnected, "only-when-connected", false, "with --scheduled: skip quietly when the backup drive is not connected")
 	f.DurationVar(&o.wait, "wait", 0, "when another backup of this folder is running, wait up to this long for it (--scheduled: 15m)")
+	f.DurationVar(&o.checkpoint, "checkpoint-every", defaultCheckpoint, "how often to make the progress of a run crash-proof")
+	_ = f.MarkHidden("checkpoint-every")
 	return cmd
 }
 
@@ -133,6 +143,9 @@ func backupAccounts(ctx context.Context, g *globals, o backupOptions, obs backup
 		return fmt.Errorf("graph URL: %w", err)
 	}
 
+	if o.checkpoint > 0 {
+		o.repo.checkpoint = o.checkpoint
+	}
 	r, err := openRepo(ctx, g, o.repo)
 	if err != nil {
 		if _, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
@@ -159,7 +172,10 @@ func backupAccounts(ctx context.Context, g *globals, o backupOptions, obs backup
 	}
 	defer cat.Close()
 
-	pacer := graph.NewPacer(graph.PacerConfig{})
+	pacer, err := newPacer(g)
+	if err != nil {
+		return err
+	}
 	warnings := 0
 	for _, a := range accounts {
 		ts, err := m.TokenSource(a.HomeAccountID, u.Hostname())
@@ -178,9 +194,10 @@ func backupAccounts(ctx context.Context, g *globals, o backupOptions, obs backup
 		}
 		res, err := backup.Run(ctx, backup.Options{
 			Graph: gc, Repo: r, Catalog: cat, User: "me", Only: scope, Monitor: mon, Logger: g.logger(),
-			Account:       catalog.Account{HomeID: a.HomeAccountID, UPN: a.UPN, DisplayName: a.Name, Kind: kind},
-			OnProgress:    obs.progress,
-			NoCatalogCopy: true,
+			Account:        catalog.Account{HomeID: a.HomeAccountID, UPN: a.UPN, DisplayName: a.Name, Kind: kind},
+			OnProgress:     obs.progress,
+			NoCatalogCopy:  true,
+			CommitInterval: o.checkpoint,
 		})
 		obs.result(a.UPN, res, err)
 		if err != nil {
@@ -200,6 +217,21 @@ func backupAccounts(ctx context.Context, g *globals, o backupOptions, obs backup
 		return exitError{exitWarnings, fmt.Errorf("the backup finished, but some items were skipped (listed above); they are tried again next time")}
 	}
 	return nil
+}
+
+// newPacer is the pacer for one process's Graph traffic: Microsoft's
+// limits, on the simulated tenant's fast clock when its profile has one.
+func newPacer(g *globals) (*graph.Pacer, error) {
+	p, ok, err := g.profile()
+	if err != nil {
+		return nil, err
+	}
+	if !ok || p.ClockSpeedup <= 0 {
+		return graph.NewPacer(graph.PacerConfig{}), nil
+	}
+	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) / p.ClockSpeedup) }
+	return graph.NewPacer(graph.PacerConfig{MailboxWindow: scale(graph.DefaultMailboxWindow), DriveWindow: scale(graph.DefaultDriveWindow),
+		MaxRetryAfter: scale(graph.DefaultMaxRetryAfter)}), nil
 }
 
 // graphEndpoint is the Graph URL and HTTP client: the tenant profile's, or

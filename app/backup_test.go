@@ -27,7 +27,7 @@ func TestBackupCommand(t *testing.T) {
 	if code, out, errOut := lifeboat(t, ctx, withP("login", "--secret-store", "file")...); code != exitOK {
 		t.Fatalf("login: exit %d\n%s\n%s", code, out, errOut)
 	}
-	dir, _ := initRepo(t, "--secret-store", "file")
+	dir, rk := initRepo(t, "--secret-store", "file")
 
 	code, out, errOut := lifeboat(t, ctx, withP("backup", "--to", dir, "--secret-store", "file")...)
 	if code != exitOK || !strings.Contains(out, "backed up:") {
@@ -37,6 +37,7 @@ func TestBackupCommand(t *testing.T) {
 		t.Fatalf("verify: exit %d\n%s\n%s", code, out, errOut)
 	}
 	repairCatalogAndSearch(t, dir)
+	freshComputerFindsMail(t, dir, rk)
 	if code, out, errOut := lifeboat(t, ctx, "prune", "--to", dir, "--secret-store", "file", "--dry-run"); code != exitOK {
 		t.Fatalf("prune --dry-run: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -128,5 +129,49 @@ func repairCatalogAndSearch(t *testing.T, dir string) {
 		if got := search(); got != want {
 			t.Errorf("after %s and repair, search finds %d items, want %d", damage, got, want)
 		}
+	}
+}
+
+// freshComputerFindsMail moves the backup to another computer (a new config
+// folder, no keychain entry, no catalog): with the recovery key, repair
+// restores the catalog from the backup and search finds the mail again.
+func freshComputerFindsMail(t *testing.T, dir, rk string) {
+	t.Helper()
+	ctx := t.Context()
+	moved := filepath.Join(t.TempDir(), "usb", "Lifeboat backup")
+	if err := os.CopyFS(moved, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	newConfig := filepath.Join(t.TempDir(), "new-computer")
+	oldConfig := os.Getenv("LIFEBOAT_CONFIG_DIR")
+	t.Setenv("LIFEBOAT_CONFIG_DIR", newConfig)
+	defer t.Setenv("LIFEBOAT_CONFIG_DIR", oldConfig)
+	if code, _, errOut := lifeboat(t, ctx, "snapshots", "--to", moved, "--secret-store", "file"); code == exitOK {
+		t.Fatalf("the new computer opened the backup without the recovery key: %s", errOut)
+	}
+	code, out, errOut := lifeboat(t, ctx, "repair", "--to", moved, "--recovery-key", rk)
+	if code != exitOK || !strings.Contains(out, "Restored the catalog") {
+		t.Fatalf("repair on the new computer: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = lifeboat(t, ctx, "verify", "--to", moved, "--recovery-key", rk, "--read-data")
+	if code != exitOK || !strings.Contains(out, "No damage found") {
+		t.Fatalf("verify on the new computer: exit %d\n%s\n%s", code, out, errOut)
+	}
+	paths, _ := filepath.Glob(filepath.Join(newConfig, "catalogs", "*.db"))
+	if len(paths) != 1 {
+		t.Fatalf("catalogs on the new computer: %v", paths)
+	}
+	c, err := catalog.Open(ctx, paths[0], catalog.Options{Check: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	hits, err := c.Search(ctx, catalog.SearchQuery{Text: "invoice", Kind: catalog.KindMail, Limit: 100})
+	if err != nil || len(hits) == 0 {
+		t.Fatalf("search on the new computer: %v, %d hits", err, len(hits))
+	}
+	files, err := c.Search(ctx, catalog.SearchQuery{Text: "budget", Kind: catalog.KindFile})
+	if err != nil || len(files) == 0 {
+		t.Fatalf("file search on the new computer: %v, %d hits", err, len(files))
 	}
 }

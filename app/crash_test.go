@@ -46,7 +46,7 @@ func TestMain(m *testing.M) {
 }
 
 // lifeboatBinary builds ./app (this package) once and returns the binary.
-func lifeboatBinary(t *testing.T) string {
+func lifeboatBinary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		binDir, binErr = os.MkdirTemp("", "lifeboat-test-bin-")

@@ -81,9 +81,13 @@ func guiRestoreGraph(g *globals, ao authOptions) func(ctx context.Context, a cat
 	var once sync.Once
 	var m *auth.Manager
 	var mErr error
-	pacer := graph.NewPacer(graph.PacerConfig{})
+	var pacer *graph.Pacer
 	return func(ctx context.Context, a catalog.Account) (*graph.Client, error) {
-		once.Do(func() { m, mErr = authManager(g, ao) })
+		once.Do(func() {
+			if m, mErr = authManager(g, ao); mErr == nil {
+				pacer, mErr = newPacer(g)
+			}
+		})
 		if mErr != nil {
 			return nil, mErr
 		}

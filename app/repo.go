@@ -19,6 +19,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/lifeboat-backup/lifeboat/engine/backup"
+	"github.com/lifeboat-backup/lifeboat/engine/catalog"
 	"github.com/lifeboat-backup/lifeboat/engine/repo"
 	"github.com/lifeboat-backup/lifeboat/engine/secret"
 	"github.com/lifeboat-backup/lifeboat/engine/store"
@@ -37,6 +39,8 @@ type repoOptions struct {
 	keychain secret.Keychain
 	// repoOpts, when set, replaces the repository options (tests: cheap KDF).
 	repoOpts *repo.Options
+	// checkpoint, when set, is how often a long save writes its index.
+	checkpoint time.Duration
 }
 
 func addRepoFlags(cmd *cobra.Command, o *repoOptions, withKey bool) {
@@ -97,8 +101,8 @@ func newRepoCommands(g *globals) []*cobra.Command {
 			"--keep-within, then the newest snapshot of each of the last N days, weeks, months and years.\n" +
 			"The newest snapshot of every account is always kept. Then delete the data no remaining\n" +
 			"snapshot needs. Prune can be interrupted at any moment without harm; run it again to finish.\n" +
-			"Use --dry-run to see what would be removed. (Prune currently follows the snapshots written\n" +
-			"by `bench ingest`; it refuses to run on snapshots whose contents it cannot follow.)",
+			"An item deleted in Microsoft 365 stays restorable for --keep-deleted (default 7 years): the\n" +
+			"snapshot holding its last version is kept. Use --dry-run to see what would be removed.",
 		Args: requireArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error { return runPrune(cmd.Context(), g, po, pf) },
 	}
@@ -111,6 +115,7 @@ func newRepoCommands(g *globals) []*cobra.Command {
 	f.IntVar(&pf.policy.KeepWeekly, "keep-weekly", def.KeepWeekly, "keep the newest snapshot of each of the last N weeks")
 	f.IntVar(&pf.policy.KeepMonthly, "keep-monthly", def.KeepMonthly, "keep the newest snapshot of each of the last N months")
 	f.IntVar(&pf.policy.KeepYearly, "keep-yearly", def.KeepYearly, "keep the newest snapshot of each of the last N years")
+	f.StringVar(&pf.keepDeleted, "keep-deleted", "7y", "keep items deleted in Microsoft 365 restorable this long (0: no such rule)")
 	f.DurationVar(&pf.grace, "grace", repo.DefaultPruneGrace, "never delete data written less than this long ago (0: no grace period)")
 	_ = f.MarkHidden("grace")
 
@@ -169,10 +174,14 @@ func (o repoOptions) destination() (string, error) {
 }
 
 func (o repoOptions) options(g *globals) repo.Options {
+	opts := repo.Options{Logger: g.logger()}
 	if o.repoOpts != nil {
-		return *o.repoOpts
+		opts = *o.repoOpts
 	}
-	return repo.Options{Logger: g.logger()}
+	if o.checkpoint != 0 {
+		opts.CheckpointInterval = o.checkpoint
+	}
+	return opts
 }
 
 // keychain picks the secret store as the sign-in commands do (--secret-store,
@@ -495,10 +504,11 @@ func affectedFiles(ctx context.Context, r *repo.Repository, problems []repo.Prob
 }
 
 type pruneFlags struct {
-	dryRun     bool
-	keepWithin string
-	policy     repo.Policy
-	grace      time.Duration
+	dryRun      bool
+	keepWithin  string
+	keepDeleted string
+	policy      repo.Policy
+	grace       time.Duration
 }
 
 // parseAge reads a duration with d (days) and y (365 days) besides Go's units.
@@ -525,8 +535,13 @@ func runPrune(ctx context.Context, g *globals, o repoOptions, pf pruneFlags) err
 	if err != nil {
 		return usageError{fmt.Errorf("--keep-within: %w", err)}
 	}
+	keepDeleted, err := parseAge(pf.keepDeleted)
+	if err != nil {
+		return usageError{fmt.Errorf("--keep-deleted: %w", err)}
+	}
 	policy := pf.policy
 	policy.KeepAllWithin = within
+	policy.KeepDeletedFor = keepDeleted
 	r, err := openRepo(ctx, g, o)
 	if err != nil {
 		return err
@@ -536,7 +551,20 @@ func runPrune(ctx context.Context, g *globals, o repoOptions, pf pruneFlags) err
 	if err != nil {
 		return err
 	}
-	keep, forget, reasons := repo.Plan(repo.SnapshotInfos(snaps), time.Now(), policy)
+	var cat *catalog.Catalog
+	if !holdsItems(snaps) {
+		policy.KeepDeletedFor = 0 // nothing a deletion rule could protect
+	}
+	if policy.KeepDeletedFor > 0 {
+		if cat, err = catalogForRetention(ctx, r); err != nil {
+			return err
+		}
+		defer cat.Close()
+	}
+	keep, forget, reasons, err := backup.RetentionPlan(ctx, cat, snaps, time.Now(), policy)
+	if err != nil {
+		return err
+	}
 	byID := map[repo.ID]*repo.Snapshot{}
 	for _, s := range snaps {
 		byID[s.ID] = s
@@ -588,6 +616,42 @@ func runPrune(ctx context.Context, g *globals, o repoOptions, pf pruneFlags) err
 		return fmt.Errorf("prune finished but found %d damaged data files; run `lifeboat verify --read-data`", len(rep.Problems))
 	}
 	return nil
+}
+
+// holdsItems reports whether any snapshot holds mail or OneDrive items.
+func holdsItems(snaps []*repo.Snapshot) bool {
+	for _, s := range snaps {
+		if s.Kind == backup.KindMail || s.Kind == backup.KindOneDrive {
+			return true
+		}
+	}
+	return false
+}
+
+// catalogForRetention opens this computer's catalog of r, restoring it
+// from the backup's copy when it is missing: prune must know which
+// snapshots hold deleted items before it may forget any.
+func catalogForRetention(ctx context.Context, r *repo.Repository) (*catalog.Catalog, error) {
+	path, err := localCatalogPath(r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); err == nil {
+		c, err := catalog.Open(ctx, path, catalog.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("opening the catalog (run `lifeboat repair` if it is damaged): %w", err)
+		}
+		return c, nil
+	}
+	c, _, err := backup.RestoreCatalogCopy(ctx, r, path, catalog.Options{})
+	if errors.Is(err, backup.ErrNoCatalogCopy) {
+		return nil, errors.New("prune needs the catalog to know which snapshots hold deleted items, and this backup has no copy of it yet; " +
+			"run a backup first, or pass --keep-deleted 0")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("restoring the catalog from the backup: %w", err)
+	}
+	return c, nil
 }
 
 func runRepair(ctx context.Context, g *globals, o repoOptions) error {

@@ -803,7 +803,9 @@ func (b *browser) graphClient(ctx context.Context, g *globals, o restoreFlags, a
 		return nil, err
 	}
 	if *pacer == nil {
-		*pacer = graph.NewPacer(graph.PacerConfig{})
+		if *pacer, err = newPacer(g); err != nil {
+			return nil, err
+		}
 	}
 	return graph.New(graph.Options{GraphURL: graphURL, HTTPClient: hc, Auth: ts, Account: a.UPN, Pacer: *pacer, Logger: g.logger()})
 }

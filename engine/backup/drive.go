@@ -60,7 +60,7 @@ func (ru *run) backupDrive(ctx context.Context) error {
 	defer s.close()
 	dr := &driveRun{ru: ru, s: s, files: map[string]*File{}, prevPath: map[string]string{}, byHash: map[string]*File{},
 		removed: map[string]int64{}, done: map[string]string{}}
-	ru.prog.update(true, func(p *Progress) { p.Phase = PhaseOneDrive; p.Current = "" })
+	ru.prog.update(true, func(p *Progress) { p.Phase = ru.phase(PhaseOneDrive); p.Current = "" })
 
 	link := ""
 	var de driveEntry

@@ -223,8 +223,7 @@ func (e *env) checkFiles(res Result) {
 			e.t.Errorf("file %s missing", it.Name)
 			continue
 		}
-		want, _ := io.ReadAll(it.Content.Open())
-		if !bytes.Equal(e.read(*f.Content), want) {
+		if !sameStreams(e.t, e.r.OpenStream(e.t.Context(), *f.Content), it.Content.Open()) {
 			e.t.Errorf("file %s: bytes differ", it.Name)
 		}
 		wp, _ := e.tnPath(it.ID)

@@ -74,7 +74,7 @@ func (ru *run) backupMail(ctx context.Context) error {
 			mr.folders[fe.ID] = &mailFolder{e: fe, link: prev.State[stateFolderPrefix+fe.ID], prevPath: fe.Path}
 		}
 	}
-	ru.prog.update(true, func(p *Progress) { p.Phase = PhaseMail; p.Current = "" })
+	ru.prog.update(true, func(p *Progress) { p.Phase = ru.phase(PhaseMail); p.Current = "" })
 
 	// Folders: renames, moves, new and removed folders.
 	folderLink := ""

@@ -15,8 +15,10 @@ const (
 	PhaseStarting Phase = "starting"
 	PhaseMail     Phase = "mail"
 	PhaseOneDrive Phase = "onedrive"
-	PhaseCatalog  Phase = "catalog" // storing the catalog copy
-	PhaseDone     Phase = "done"
+	// PhaseMailAndOneDrive: both at once (a run of both scopes).
+	PhaseMailAndOneDrive Phase = "mail+onedrive"
+	PhaseCatalog         Phase = "catalog" // storing the catalog copy
+	PhaseDone            Phase = "done"
 )
 
 // Progress is a snapshot of a run's progress, reported through

@@ -72,6 +72,11 @@ type Options struct {
 	// BatchSize is how many items go into one catalog transaction
 	// (default 500).
 	BatchSize int
+	// CommitInterval also commits the catalog transaction when it has been
+	// open this long (default 30 s), so a crash loses at most that much of
+	// the record of what was stored (the content itself is committed by
+	// the repository's checkpoints; see repo.Options.CheckpointInterval).
+	CommitInterval time.Duration
 }
 
 // Result is what a run did.
@@ -100,6 +105,8 @@ type run struct {
 	mu      sync.Mutex
 	res     Result
 	prevAll []*repo.Snapshot
+	// both is set while mail and OneDrive are backed up together.
+	both bool
 }
 
 // Run backs up one account: its mailbox, its OneDrive, or both (Only),
@@ -128,6 +135,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = 250 * time.Millisecond
+	}
+	if o.CommitInterval <= 0 {
+		o.CommitInterval = 30 * time.Second
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 500
@@ -158,15 +168,8 @@ func (ru *run) run(ctx context.Context) (Result, error) {
 	if ru.prevAll, err = ru.r.ListSnapshots(ctx); err != nil {
 		return ru.finish(ctx, fmt.Errorf("backup: listing snapshots: %w", err))
 	}
-	if ru.o.Only != ScopeOneDrive {
-		if err := ru.backupMail(ctx); err != nil {
-			return ru.finish(ctx, err)
-		}
-	}
-	if ru.o.Only != ScopeMail {
-		if err := ru.backupDrive(ctx); err != nil {
-			return ru.finish(ctx, err)
-		}
+	if err := ru.backupBoth(ctx); err != nil {
+		return ru.finish(ctx, err)
 	}
 	if !ru.o.NoCatalogCopy {
 		ru.prog.update(true, func(p *Progress) { p.Phase = PhaseCatalog; p.Current = "" })
@@ -186,6 +189,45 @@ func (ru *run) run(ctx context.Context) (Result, error) {
 	res, err := ru.finish(ctx, nil)
 	ru.prog.update(true, func(p *Progress) { p.Phase = PhaseDone })
 	return res, err
+}
+
+// backupBoth backs up the mailbox and the OneDrive at the same time: they
+// spend different throttling budgets (the mailbox's and the tenant's
+// OneDrive resource units), so neither waits for the other. The first
+// error stops both and is the one returned.
+func (ru *run) backupBoth(ctx context.Context) error {
+	switch ru.o.Only {
+	case ScopeMail:
+		return ru.backupMail(ctx)
+	case ScopeOneDrive:
+		return ru.backupDrive(ctx)
+	}
+	ru.both = true
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for _, part := range []func(context.Context) error{ru.backupMail, ru.backupDrive} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := part(ctx); err != nil {
+				cancel(err)
+			}
+		}()
+	}
+	wg.Wait()
+	// nil when both parts finished; else the first failure, or the
+	// caller's cancellation.
+	return context.Cause(ctx)
+}
+
+// phase is what progress reports for a part of the run: while mail and
+// OneDrive run together, one phase covering both.
+func (ru *run) phase(p Phase) Phase {
+	if ru.both && (p == PhaseMail || p == PhaseOneDrive) {
+		return PhaseMailAndOneDrive
+	}
+	return p
 }
 
 // finish records the run's outcome in the catalog.
@@ -298,8 +340,8 @@ type stream struct {
 	ru    *run
 	ctx   context.Context // not cancelled: a batch must commit on the way out
 	seq   int64
-	b     *catalog.Batch
-	n     int
+	ops   []streamOp // waiting for the next commit
+	began time.Time  // when the oldest of ops was added
 	kind  catalog.SnapshotKind
 	prev  *repo.Snapshot
 	start time.Time
@@ -335,65 +377,76 @@ func (ru *run) openStream(ctx context.Context, kind catalog.SnapshotKind, prev *
 	return s, nil
 }
 
-func (s *stream) batch() (*catalog.Batch, error) {
-	if s.b == nil {
-		b, err := s.ru.c.Begin(s.ctx, s.seq)
-		if err != nil {
-			return nil, fmt.Errorf("backup: %w", err)
-		}
-		s.b = b
-	}
-	return s.b, nil
+// streamOp is a catalog write the stream holds until its next commit.
+type streamOp struct {
+	v    *catalog.Version
+	del  string // item id to delete, when v is nil
+	size int64
 }
 
-// tick counts an item written and commits the batch when it is full.
+// tick counts an item written and commits when BatchSize items are
+// waiting or the oldest has waited CommitInterval.
 func (s *stream) tick() error {
-	s.n++
-	if s.n >= s.ru.o.BatchSize {
+	if len(s.ops) >= s.ru.o.BatchSize || time.Since(s.began) >= s.ru.o.CommitInterval {
 		return s.commit()
 	}
 	return nil
 }
 
+// commit writes the waiting operations in one short transaction. They
+// are held in memory, not in an open transaction, so the catalog's one
+// writer is never held while a download runs: the streams of other
+// accounts (and this account's other kind) commit in between.
 func (s *stream) commit() error {
-	if s.b == nil {
+	if len(s.ops) == 0 {
 		return nil
 	}
-	b := s.b
-	s.b, s.n = nil, 0
+	ops := s.ops
+	s.ops = nil
+	b, err := s.ru.c.Begin(s.ctx, s.seq)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	ik, _ := s.kind.ItemKind()
+	for _, op := range ops {
+		if op.v != nil {
+			ch, err := b.Upsert(*op.v)
+			if err != nil {
+				_ = b.Rollback()
+				return fmt.Errorf("backup: %w", err)
+			}
+			s.ru.count(ch, op.v.Size)
+			continue
+		}
+		ok, err := b.Delete(catalog.ItemRef{Account: s.ru.o.Account.HomeID, Kind: ik, ID: op.del})
+		if err != nil {
+			_ = b.Rollback()
+			return fmt.Errorf("backup: %w", err)
+		}
+		if ok {
+			s.ru.count(catalog.Removed, op.size)
+		}
+	}
 	if err := b.Commit(); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	return nil
 }
 
-func (s *stream) upsert(v catalog.Version) error {
-	b, err := s.batch()
-	if err != nil {
-		return err
+func (s *stream) add(op streamOp) error {
+	if len(s.ops) == 0 {
+		s.began = time.Now()
 	}
-	ch, err := b.Upsert(v)
-	if err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	s.ru.count(ch, v.Size)
+	s.ops = append(s.ops, op)
 	return s.tick()
 }
 
+func (s *stream) upsert(v catalog.Version) error {
+	return s.add(streamOp{v: &v})
+}
+
 func (s *stream) delete(id string, size int64) error {
-	b, err := s.batch()
-	if err != nil {
-		return err
-	}
-	ik, _ := s.kind.ItemKind()
-	ok, err := b.Delete(catalog.ItemRef{Account: s.ru.o.Account.HomeID, Kind: ik, ID: id})
-	if err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	if ok {
-		s.ru.count(catalog.Removed, size)
-	}
-	return s.tick()
+	return s.add(streamOp{del: id, size: size})
 }
 
 // close commits the open batch; on failure paths too, so what was written
@@ -454,7 +507,9 @@ func (s *stream) save(ctx context.Context, rt *root, state map[string]string) (r
 	if err := s.ru.c.CompleteSnapshot(s.ctx, s.seq, id.String()); err != nil {
 		return repo.ID{}, fmt.Errorf("backup: %w", err)
 	}
+	s.ru.mu.Lock()
 	s.ru.res.Snapshots[rt.Kind] = id
+	s.ru.mu.Unlock()
 	return id, nil
 }
 

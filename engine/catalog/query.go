@@ -292,3 +292,45 @@ WHERE i.message_id = ? AND i.message_id <> '' AND a.home_id = ? AND i.kind = 'ma
 	})
 	return out, err
 }
+
+// DeletedRange is a group of deleted items whose last version existed in
+// the same snapshots of one stream: any one of snapshots First..Last (by
+// seq) still holds them.
+type DeletedRange struct {
+	Account     string   // Account.HomeID
+	Kind        ItemKind // KindMail or KindFile
+	First, Last int64    // the snapshot seqs the last versions existed in
+	Items       int64
+	// NewestDeletion is when the most recently deleted of them was found
+	// gone.
+	NewestDeletion time.Time
+}
+
+// DeletedRanges groups the items found deleted at or after since by the
+// snapshots that hold their last version, for retention: keeping one of
+// those snapshots keeps the items restorable.
+func (c *Catalog) DeletedRanges(ctx context.Context, since time.Time) ([]DeletedRange, error) {
+	var out []DeletedRange
+	err := c.readTx(ctx, "grouping deleted items", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT a.home_id, i.kind, v.first_seq, coalesce(v.last_seq, v.first_seq), count(*), max(s.time)
+FROM items i JOIN versions v ON v.id = i.cur_version JOIN accounts a ON a.id = i.account_id JOIN snapshots s ON s.seq = i.deleted_seq
+WHERE i.deleted_seq IS NOT NULL AND s.time >= ?
+GROUP BY a.home_id, i.kind, v.first_seq, coalesce(v.last_seq, v.first_seq) ORDER BY 1, 2, 3, 4`, ms(since))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d DeletedRange
+			var kind string
+			var t int64
+			if err := rows.Scan(&d.Account, &kind, &d.First, &d.Last, &d.Items, &t); err != nil {
+				return err
+			}
+			d.Kind, d.NewestDeletion = ItemKind(kind), fromMS(t)
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	return out, err
+}

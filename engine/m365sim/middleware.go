@@ -122,6 +122,7 @@ func driveUnits(r *http.Request, parts []string, last string) int {
 
 // admit runs fault injection and the throttling model around next.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request, res Resource, next http.Handler) {
+	noteResource(r, res)
 	if f := s.faults.Pick(r, res); f != FaultNone {
 		if s.applyFault(f, w, r, res, next) {
 			return

@@ -22,6 +22,10 @@ type Profile struct {
 	TenantID     string `json:"tenantID,omitempty"`
 	ControlURL   string `json:"controlURL,omitempty"`
 	ControlToken string `json:"controlToken,omitempty"`
+	// ClockSpeedup is the throttling model's fast clock (graph-fast mode):
+	// Microsoft's limits hold per window divided by it. A client paces
+	// itself to the same clock; 0 means real time.
+	ClockSpeedup float64 `json:"clockSpeedup,omitempty"`
 }
 
 // Profile returns the connection profile of a running server.
@@ -35,11 +39,27 @@ func (s *Server) Profile() Profile {
 		TenantID:     s.tenant.ID,
 		ControlURL:   s.base + "/_sim",
 		ControlToken: s.control,
+		ClockSpeedup: s.clockSpeedup(),
 	}
+}
+
+// clockSpeedup is the fast clock's factor, 0 unless in graph-fast mode.
+func (s *Server) clockSpeedup() float64 {
+	c := s.throttle.Config()
+	if c.Mode != ThrottleGraphFast {
+		return 0
+	}
+	if c.Speedup <= 0 {
+		return DefaultThrottleSpeedup
+	}
+	return c.Speedup
 }
 
 // Validate checks that a profile is usable: https URLs and a client ID.
 func (p Profile) Validate() error {
+	if p.ClockSpeedup < 0 || p.ClockSpeedup > 100000 {
+		return fmt.Errorf("tenant profile: clockSpeedup %v is out of range", p.ClockSpeedup)
+	}
 	for name, v := range map[string]string{"authority": p.Authority, "graphURL": p.GraphURL} {
 		u, err := url.Parse(v)
 		if err != nil || u.Host == "" {

@@ -20,6 +20,61 @@ type LoggedRequest struct {
 	Status   int
 	Bytes    int64
 	Duration time.Duration
+	// Resource is what the throttling model charged the request against
+	// (Kind ResourceOther for requests it does not meter).
+	Resource Resource
+}
+
+// resourceSlot carries the resource a request was charged against from
+// the throttling middleware back out to the request log.
+type resourceSlot struct{ res Resource }
+
+type resourceSlotKey struct{}
+
+// noteResource records res for the request log, if the request is logged.
+func noteResource(r *http.Request, res Resource) {
+	if slot, ok := r.Context().Value(resourceSlotKey{}).(*resourceSlot); ok {
+		slot.res = res
+	}
+}
+
+// Workload is the work the logged requests did, for
+// Throttle.MinimumDuration: the successful (status below 400) metered
+// requests with their response bytes, per mailbox and for the drives.
+// Throttled and failed requests are left out: they are the cost of a
+// client's pacing, not work the run needed. driveConcurrency is the
+// client's number of drive requests in flight (see Workload).
+func (l *RequestLog) Workload(driveConcurrency int) Workload {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := Workload{DriveConcurrency: driveConcurrency}
+	boxes := map[string]*MailboxWork{}
+	var keys []string
+	for _, e := range l.entries {
+		if e.Status >= 400 {
+			continue
+		}
+		switch e.Resource.Kind {
+		case ResourceMailbox:
+			m := boxes[e.Resource.Key]
+			if m == nil {
+				m = &MailboxWork{}
+				boxes[e.Resource.Key] = m
+				keys = append(keys, e.Resource.Key)
+			}
+			m.Requests++
+			m.Bytes += e.Bytes
+		case ResourceDrive:
+			w.DriveRequests++
+			w.DriveUnits += e.Resource.Units
+			w.DriveBytes += e.Bytes
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w.Mailboxes = append(w.Mailboxes, *boxes[k])
+	}
+	return w
 }
 
 // maxLogged bounds the log's memory; counts keep growing past it.

@@ -271,12 +271,13 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
+		slot := &resourceSlot{}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), resourceSlotKey{}, slot)))
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
 		route := routeOf(r)
-		s.reqlog.add(LoggedRequest{Time: start, Method: r.Method, Route: route, Path: r.URL.Path, Status: sw.status, Bytes: sw.bytes, Duration: time.Since(start)})
+		s.reqlog.add(LoggedRequest{Time: start, Method: r.Method, Route: route, Path: r.URL.Path, Status: sw.status, Bytes: sw.bytes, Duration: time.Since(start), Resource: slot.res})
 		// Query strings carry codes and tokens on some endpoints: log the path only.
 		s.opts.Logger.Debug("m365sim request", "method", r.Method, "route", route, "status", sw.status, "bytes", sw.bytes)
 	})

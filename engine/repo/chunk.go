@@ -53,11 +53,13 @@ func (r *Repository) SaveStream(ctx context.Context, rd io.Reader) (ContentRef, 
 	defer g.cancel()
 	// workers+1 buffers: one is filled by the chunker while the others are
 	// compressed and encrypted. This bounds memory at (workers+1)·MaxSize.
+	// They start at a few average chunks and grow (the chunker appends) only
+	// for the rare long chunk, so concurrent streams stay cheap.
 	free := make(chan []byte, workers+1)
 	// head is not reused as a buffer: the chunker may not have copied all
 	// of it yet when it starts filling the first chunk.
 	for range workers + 1 {
-		free <- r.chunkBuf(int(cc.MaxSize))
+		free <- r.chunkBuf(min(int(cc.MaxSize), 2<<cc.AverageBits))
 	}
 	defer func() {
 		// Every buffer is back once the workers are done (g.Wait ran on
@@ -117,7 +119,7 @@ func (r *Repository) SaveStream(ctx context.Context, rd io.Reader) (ContentRef, 
 	return ContentRef{Size: size, Chunks: ids}, nil
 }
 
-// chunkBuf returns an empty buffer with room for a maximal chunk.
+// chunkBuf returns an empty buffer with room for at least max bytes.
 func (r *Repository) chunkBuf(max int) []byte {
 	if b, ok := r.chunkBufs.Get().(*[]byte); ok && cap(*b) >= max {
 		return (*b)[:0]
