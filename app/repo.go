@@ -535,13 +535,13 @@ func runPrune(ctx context.Context, g *globals, o repoOptions, pf pruneFlags) err
 	if err != nil {
 		return usageError{fmt.Errorf("--keep-within: %w", err)}
 	}
-	keepDeleted, err := parseAge(pf.keepDeleted)
-	if err != nil {
-		return usageError{fmt.Errorf("--keep-deleted: %w", err)}
-	}
 	policy := pf.policy
 	policy.KeepAllWithin = within
-	policy.KeepDeletedFor = keepDeleted
+	if pf.keepDeleted != "" { // else the policy's own rule
+		if policy.KeepDeletedFor, err = parseAge(pf.keepDeleted); err != nil {
+			return usageError{fmt.Errorf("--keep-deleted: %w", err)}
+		}
+	}
 	r, err := openRepo(ctx, g, o)
 	if err != nil {
 		return err

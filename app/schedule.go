@@ -867,5 +867,10 @@ func scheduledPrune(ctx context.Context, g *globals, o backupOptions, cfgDir, id
 		defer l.Release()
 	}
 	fmt.Fprintln(g.stdout, "Applying retention (weekly)…")
-	return runPrune(ctx, g, o.repo, pruneFlags{keepWithin: "30d", policy: repo.DefaultPolicy(), grace: repo.DefaultPruneGrace})
+	st, err := loadSettings(cfgDir)
+	if err != nil {
+		return err
+	}
+	within, policy := retentionFor(st) // the owner's choice in Settings
+	return runPrune(ctx, g, o.repo, pruneFlags{keepWithin: within, policy: policy, grace: repo.DefaultPruneGrace})
 }

@@ -48,7 +48,7 @@ func TestFullBackupRoundTrip(t *testing.T) {
 	if last.Phase != PhaseDone || last.ItemsDone == 0 || last.BytesDone == 0 {
 		t.Errorf("last progress %+v", last)
 	}
-	if want := []Phase{PhaseStarting, PhaseMail, PhaseOneDrive, PhaseCatalog, PhaseDone}; strings.Join(asStrings(phases), ",") != strings.Join(asStrings(want), ",") {
+	if want := []Phase{PhaseStarting, PhaseMailAndOneDrive, PhaseCatalog, PhaseDone}; strings.Join(asStrings(phases), ",") != strings.Join(asStrings(want), ",") {
 		t.Errorf("phases %v, want %v", phases, want)
 	}
 	// Nested folders, a catalog that finds the mail, and a verifiable repository.
