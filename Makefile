@@ -4,7 +4,7 @@
 GO          ?= go
 VERSION     ?= $(shell sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 BUILD       ?= $(shell sed -n 's/^Build *= *\([0-9]*\)/\1/p' FyneApp.toml)
-LDFLAGS     := -X main.version=$(VERSION)
+LDFLAGS     := -X main.version=$(VERSION) -X main.build=$(BUILD)
 BIN         := bin/lifeboat
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_FLAGS  ?= -race -timeout 30m
@@ -12,7 +12,7 @@ TEST_FLAGS  ?= -race -timeout 30m
 # an unlocked gnome-keyring, and an Xvfb screen.
 TEST_SESSION := installer/test-session.sh
 
-.PHONY: all deps build run demo-sim test test-short bench bench-restic crash-long lint fmt clean
+.PHONY: all deps build run demo-sim test test-short bench bench-restic crash-long lint fmt clean dist dist-test deps-dist icons
 
 all: build
 
@@ -66,3 +66,21 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# Packages: every download this machine can build, into dist/ with
+# SHA256SUMS (see README, Install). Only these targets install the
+# packaging tools (mingw-w64, NSIS, osslsigncode, dpkg-dev).
+deps-dist:
+	@bash installer/deps.sh dist
+
+dist: deps-dist
+	bash installer/dist.sh all
+
+# Builds every package, installs and runs the .deb against the simulated
+# tenant, and checks the signed Windows programs (CI runs it).
+dist-test: deps-dist
+	bash installer/dist-test.sh
+
+# Re-renders assets/icons, icon.png and icon.ico from assets/icon.svg.
+icons:
+	bash installer/icons.sh

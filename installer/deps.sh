@@ -15,11 +15,12 @@ PKGS=(
 # its crond/crontab (-c DIR) run a private cron in the schedule tests.
 # `deps.sh dist` adds the packaging tools (make dist, make dist-test): the
 # mingw-w64 cross-compiler and windres for Windows, NSIS for the setup
-# program, osslsigncode and openssl for signing, dpkg-dev for the .deb.
+# program, osslsigncode and openssl for signing, dpkg-dev for the .deb, and
+# Wine for dist-test to run the setup program and its uninstaller.
 if [[ "${1:-}" == dist ]]; then
   PKGS+=(
     gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 nsis osslsigncode openssl
-    dpkg-dev xz-utils file binutils
+    dpkg-dev xz-utils file binutils wine64
   )
 fi
 

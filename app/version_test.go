@@ -1,0 +1,36 @@
+package main
+
+import "testing"
+
+func TestParseBuild(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+	}{
+		{"", 0},
+		{"1", 1},
+		{"42", 42},
+		{"-3", 0},
+		{"7a", 0},
+		{"99999999999999999999999", 0},
+	} {
+		if got := parseBuild(c.in); got != c.want {
+			t.Errorf("parseBuild(%q) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}
+
+// The metadata the About screen reads is the stamped version, under the
+// app ID that keys preferences.
+func TestAppMetadata(t *testing.T) {
+	m := appMetadata()
+	if m.ID != appID || m.Name != "Lifeboat" || m.Version != version {
+		t.Fatalf("metadata = %+v, want ID %q, Name Lifeboat, Version %q", m, appID, version)
+	}
+	if m.Icon == nil || len(m.Icon.Content()) == 0 {
+		t.Fatal("metadata has no icon")
+	}
+	if m.Build != parseBuild(build) || m.Release != (build != "") {
+		t.Fatalf("metadata build %d release %v for stamp %q", m.Build, m.Release, build)
+	}
+}
