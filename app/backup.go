@@ -70,7 +70,7 @@ func newBackupCommand(g *globals) *cobra.Command {
 	f.StringVar(&o.account, "account", "", "back up only this signed-in account (e-mail address or account ID)")
 	f.StringVar(&o.only, "only", "", "back up only mail or only onedrive")
 	f.BoolVar(&o.json, "json", false, "print machine-readable progress events, one JSON object a line")
-	f.BoolVar(&o.scheduled, "scheduled", false, "run as the scheduled backup (see `lifeboat schedule`): find the drive, wait for a running backup, prune weekly, notify")
+	f.BoolVar(&o.scheduled, "scheduled", false, "run as the scheduled backup (see 'lifeboat schedule'): find the drive, wait for a running backup, prune weekly, notify")
 	f.BoolVar(&o.onlyWhenConnected, "only-when-connected", false, "with --scheduled: skip quietly when the backup drive is not connected")
 	f.DurationVar(&o.wait, "wait", 0, "when another backup of this folder is running, wait up to this long for it (--scheduled: 15m)")
 	f.DurationVar(&o.checkpoint, "checkpoint-every", defaultCheckpoint, "how often to make the progress of a run crash-proof")
