@@ -108,6 +108,8 @@ func TestCrashBackupKill9(t *testing.T) {
 		}
 		before = durableItems(t, cli.configDir, dir, rk, tn, upn)
 		if again > 0 {
+			t.Logf("trial %d: killed after %s (%d killed so far); %d durable items", trial, delay, killed, len(stored))
+			logBackupState(t, cli.configDir, dir, rk)
 			t.FailNow()
 		}
 	}
@@ -240,4 +242,44 @@ func chunksIndexed(t *testing.T, r *repo.Repository, content string) bool {
 		}
 	}
 	return true
+}
+
+// logBackupState logs the repository's and the catalog's snapshots, to
+// explain a failure.
+func logBackupState(t *testing.T, configDir, dir, rk string) {
+	ctx := context.Background()
+	st, err := store.NewLocal(dir)
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	r, err := repo.Open(ctx, st, rk, repo.Options{Logger: quietLog})
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	defer r.Close()
+	snaps, _ := r.ListSnapshots(ctx)
+	for _, s := range snaps {
+		t.Logf("repository snapshot %s %s %s parent %s", s.ID.Short(), s.Kind, s.Time.Format(time.StampMilli), s.Parent.Short())
+	}
+	c, err := catalog.Open(ctx, filepath.Join(configDir, "catalogs", r.Config().ID.String()+".db"), catalog.Options{})
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	defer c.Close()
+	accts, _ := c.Accounts(ctx)
+	for _, a := range accts {
+		for _, k := range []catalog.SnapshotKind{catalog.SnapshotMail, catalog.SnapshotOneDrive} {
+			cs, _ := c.Snapshots(ctx, a.HomeID, k)
+			for _, s := range cs {
+				t.Logf("catalog snapshot %d %s %s run %d repo %.8s", s.Seq, s.Kind, s.Status, s.RunID, s.RepoID)
+			}
+		}
+	}
+	runs, _ := c.Runs(ctx, 10)
+	for _, r := range runs {
+		t.Logf("run %d %s %+v %s", r.ID, r.Status, r.Counts, r.Error)
+	}
 }

@@ -391,7 +391,11 @@ func (mr *mailRun) known(ctx context.Context, f *mailFolder, m graph.MessageMeta
 		return old.Content, true
 	}
 	if m.IsDraft {
-		return repo.ContentRef{}, false
+		// What an interrupted run stored of this very edit of the draft.
+		return mr.s.lookup(ctx, m.ID, func(v catalog.VersionInfo) bool {
+			var meta mailMeta
+			return m.ChangeKey != "" && json.Unmarshal(v.Metadata, &meta) == nil && meta.DraftChangeKey == m.ChangeKey
+		})
 	}
 	if ref, ok := mr.s.lookup(ctx, m.ID, nil); ok {
 		return ref, true
@@ -472,7 +476,7 @@ func (mr *mailRun) failed(ctx context.Context, err error) (fetched, error) {
 // upsert records a message in the catalog.
 func (mr *mailRun) upsert(f *mailFolder, m *Message, info *mimeInfo) error {
 	meta, err := json.Marshal(mailMeta{From: m.From, To: m.To, Cc: m.Cc, Bcc: m.Bcc, Sent: m.Sent, IsRead: m.IsRead, IsDraft: m.IsDraft,
-		Flag: m.Flag, Categories: m.Categories, Importance: m.Importance, HasAttachments: m.HasAttachments, ConversationID: m.ConversationID})
+		Flag: m.Flag, Categories: m.Categories, Importance: m.Importance, HasAttachments: m.HasAttachments, ConversationID: m.ConversationID, DraftChangeKey: draftKey(m)})
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
@@ -512,6 +516,10 @@ type mailMeta struct {
 	Importance     string   `json:"importance,omitempty"`
 	HasAttachments bool     `json:"hasAttachments,omitempty"`
 	ConversationID string   `json:"conversationId,omitempty"`
+	// DraftChangeKey is a draft's changeKey: a draft's MIME changes as it
+	// is edited, so an interrupted run may reuse stored content for it only
+	// when the changeKey is the same.
+	DraftChangeKey string `json:"draftChangeKey,omitempty"`
 }
 
 func messageFrom(m graph.MessageMeta) *Message {
@@ -552,4 +560,12 @@ func (c *countReader) Read(p []byte) (int, error) {
 		c.ru.prog.update(false, func(pr *Progress) { pr.BytesDone += int64(n) })
 	}
 	return n, err
+}
+
+// draftKey is the changeKey recorded for a draft, empty for other messages.
+func draftKey(m *Message) string {
+	if !m.IsDraft {
+		return ""
+	}
+	return m.ChangeKey
 }
