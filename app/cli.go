@@ -45,7 +45,7 @@ func (g *globals) profile() (p m365sim.Profile, ok bool, err error) {
 }
 
 // cliMemoryLimit is the soft heap limit of command-line runs.
-const cliMemoryLimit = 160 << 20
+const cliMemoryLimit = 128 << 20
 
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	g := &globals{stdout: stdout, stderr: stderr}

@@ -70,7 +70,7 @@ type Options struct {
 	// backing up several accounts stores it once, with StoreCatalogCopy).
 	NoCatalogCopy bool
 	// BatchSize is how many items go into one catalog transaction
-	// (default 500).
+	// (default 200; each waiting item holds its indexed text in memory).
 	BatchSize int
 	// CommitInterval also commits the catalog transaction when it has been
 	// open this long (default 30 s), so a crash loses at most that much of
@@ -140,7 +140,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		o.CommitInterval = 30 * time.Second
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 500
+		o.BatchSize = 200
 	}
 	ru := &run{o: o, log: o.Logger, r: o.Repo, c: o.Catalog, g: o.Graph,
 		prog: &tracker{fn: o.OnProgress, mon: o.Monitor, interval: o.ProgressInterval, start: time.Now()}}

@@ -45,9 +45,10 @@ const applicationID = 0x4C424354
 const DefaultMaxBodyText = 64 << 10
 
 // Page cache per connection: the writer's is larger because a backup's
-// batches touch many index pages.
+// batches touch many index pages, but bounded: SQLite's memory is outside
+// Go's heap limit and counts against a backup's memory budget.
 const (
-	writeCacheKB = 32 << 10
+	writeCacheKB = 12 << 10
 	readCacheKB  = 8 << 10
 )
 

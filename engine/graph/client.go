@@ -25,7 +25,7 @@ const DefaultGraphURL = "https://graph.microsoft.com/v1.0"
 const (
 	DefaultRequestTimeout  = 2 * time.Minute
 	DefaultStallTimeout    = 2 * time.Minute
-	DefaultMessagePageSize = 500
+	DefaultMessagePageSize = 250 // a page of messages is parsed whole into SDK models
 	DefaultDrivePageSize   = 500
 )
 
@@ -91,7 +91,7 @@ type Options struct {
 	// this long. Default 2 min; negative disables.
 	StallTimeout time.Duration
 	// MessagePageSize and DrivePageSize are the odata.maxpagesize asked of
-	// delta queries. Defaults 500.
+	// delta queries. Defaults 250 and 500.
 	MessagePageSize int
 	DrivePageSize   int
 }
