@@ -18,6 +18,7 @@ import (
 	"github.com/lifeboat-backup/lifeboat/assets"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
 	"github.com/lifeboat-backup/lifeboat/engine/secret"
+	"github.com/lifeboat-backup/lifeboat/engine/volumes"
 	"github.com/lifeboat-backup/lifeboat/ui"
 )
 
@@ -113,6 +114,9 @@ func runGUI(ctx context.Context, g *globals, o guiOptions) error {
 			// Started for the tray: closing the window keeps Lifeboat there.
 			w.SetCloseIntercept(w.Hide)
 		}
+	}
+	if !o.demo {
+		watchForMissedBackup(ctx, cfg, volumes.FindOptions{}, driveWatchEvery, g.logger(), func() { fyne.Do(shell.BackUpNow) })
 	}
 	go func() {
 		<-ctx.Done()
