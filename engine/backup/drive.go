@@ -274,10 +274,11 @@ func (dr *driveRun) page(ctx context.Context, page []graph.DriveItem) error {
 		j.res = res
 		return nil
 	})
-	if err != nil {
-		return err
-	}
+	// A page cut short still records what was downloaded (see mail).
 	for _, j := range jobs {
+		if err != nil && j.get && !j.res.ok {
+			continue
+		}
 		if j.get {
 			if !j.res.ok {
 				dr.skipped = true
@@ -295,12 +296,12 @@ func (dr *driveRun) page(ctx context.Context, page []graph.DriveItem) error {
 			ru.mu.Unlock()
 		}
 		dr.files[j.f.ID] = j.f
-		if err := dr.upsert(j.f); err != nil {
-			return err
+		if uerr := dr.upsert(j.f); uerr != nil {
+			return errors.Join(err, uerr)
 		}
 		ru.prog.update(false, func(p *Progress) { p.ItemsDone++ })
 	}
-	return nil
+	return err
 }
 
 // known returns stored content for a file whose bytes are already in the

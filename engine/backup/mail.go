@@ -345,10 +345,12 @@ func (mr *mailRun) page(ctx context.Context, f *mailFolder, page []graph.Message
 		results[i] = res
 		return nil
 	})
-	if err != nil {
-		return err
-	}
+	// A page cut short (cancelled, a fatal error) still records what was
+	// fetched, so the next run does not fetch it again; then it stops.
 	for i, j := range jobs {
+		if err != nil && j.get && !results[i].ok {
+			continue // not fetched (or failed) before the page stopped
+		}
 		msg := messageFrom(j.m)
 		var info *mimeInfo
 		if j.get {
@@ -369,12 +371,12 @@ func (mr *mailRun) page(ctx context.Context, f *mailFolder, page []graph.Message
 		}
 		f.msgs[msg.ID] = msg
 		f.dirty = true
-		if err := mr.upsert(f, msg, info); err != nil {
-			return err
+		if uerr := mr.upsert(f, msg, info); uerr != nil {
+			return errors.Join(err, uerr)
 		}
 		ru.prog.update(false, func(p *Progress) { p.ItemsDone++ })
 	}
-	return nil
+	return err
 }
 
 // known returns stored content for a message when its MIME need not be

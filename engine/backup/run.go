@@ -491,6 +491,10 @@ func (s *stream) save(ctx context.Context, rt *root, state map[string]string) (r
 	if err := s.commit(); err != nil {
 		return repo.ID{}, err
 	}
+	// Once begun, the snapshot is written to the end: a pack upload cut
+	// off by a cancellation would fail the repository for the rest of the
+	// run, and lose what the run stored (this part and any other running).
+	ctx = context.WithoutCancel(ctx)
 	rootID, err := saveTree(ctx, s.ru.r, rt)
 	if err != nil {
 		return repo.ID{}, repoError{err}
