@@ -167,30 +167,11 @@ func loadScheduleState(dir string) (scheduleState, error) {
 	return st, nil
 }
 
-// saveScheduleState writes schedule.json crash-safely (temporary file,
-// sync, rename), like settings.json.
+// saveScheduleState writes schedule.json crash-safely, like settings.json.
 func saveScheduleState(dir string, st scheduleState) error {
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
+	if err := writeJSONFile(dir, scheduleStateFile, st); err != nil {
 		return fmt.Errorf("save the schedule: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("save the schedule: %w", err)
-	}
-	f, err := os.CreateTemp(dir, scheduleStateFile+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("save the schedule: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	_, werr := f.Write(append(b, '\n'))
-	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
-		return fmt.Errorf("save the schedule: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, scheduleStateFile)); err != nil {
-		return fmt.Errorf("save the schedule: %w", err)
-	}
-	syncDir(dir)
 	return nil
 }
 

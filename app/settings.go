@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/lifeboat-backup/lifeboat/engine/secret"
 )
 
 // settingsFile holds the person's choices that are not secrets, in the
@@ -62,45 +64,24 @@ func loadSettings(dir string) (settings, error) {
 	return s, nil
 }
 
-// saveSettings writes dir/settings.json crash-safely: a temporary file,
-// synced, then renamed over the old one, so a crash leaves either the old
-// or the new settings, never half of each.
+// saveSettings writes dir/settings.json crash-safely.
 func saveSettings(dir string, s settings) error {
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
+	if err := writeJSONFile(dir, settingsFile, s); err != nil {
 		return fmt.Errorf("save settings: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("save settings: %w", err)
-	}
-	f, err := os.CreateTemp(dir, settingsFile+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("save settings: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op once renamed
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("save settings: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("save settings: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("save settings: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, settingsFile)); err != nil {
-		return fmt.Errorf("save settings: %w", err)
-	}
-	syncDir(dir)
 	return nil
 }
 
-// syncDir makes a rename durable where the OS allows syncing a directory.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // not supported on Windows; the rename is still atomic
-		d.Close()
+// writeJSONFile writes v as dir/name so that a crash leaves the old or the
+// new file, never half of each (secret.WriteFileAtomic: temporary file,
+// sync, rename, folder sync), readable only by the owner.
+func writeJSONFile(dir, name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
 	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return secret.WriteFileAtomic(filepath.Join(dir, name), append(b, '\n'))
 }
