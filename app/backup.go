@@ -423,6 +423,22 @@ func localCatalogPath(r *repo.Repository) (string, error) {
 	return filepath.Join(cfgDir, "catalogs", r.Config().ID.String()+".db"), nil
 }
 
+// openLocalCatalog opens this computer's catalog of r, restoring it from
+// the newest copy stored in the backup when it is missing (a fresh
+// computer). Without a stored copy the error matches
+// backup.ErrNoCatalogCopy.
+func openLocalCatalog(ctx context.Context, r *repo.Repository) (*catalog.Catalog, error) {
+	path, err := localCatalogPath(r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return catalog.Open(ctx, path, catalog.Options{})
+	}
+	c, _, err := backup.RestoreCatalogCopy(ctx, r, path, catalog.Options{})
+	return c, err
+}
+
 // repairCatalog checks this computer's catalog of the backup and, when it
 // is missing or damaged, restores the newest copy stored in the backup.
 func repairCatalog(ctx context.Context, g *globals, r *repo.Repository) error {

@@ -146,20 +146,7 @@ func (e *guiEnv) openRestoreService(ctx context.Context, dest string) (*guiResto
 	if err != nil {
 		return nil, nil, err
 	}
-	path, err := localCatalogPath(r)
-	if err != nil {
-		r.Close()
-		return nil, nil, err
-	}
-	var cat *catalog.Catalog
-	if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
-		// A fresh computer: the backup's own copy of the catalog.
-		if err = os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
-			cat, _, err = backup.RestoreCatalogCopy(ctx, r, path, catalog.Options{})
-		}
-	} else {
-		cat, err = catalog.Open(ctx, path, catalog.Options{})
-	}
+	cat, err := openLocalCatalog(ctx, r) // on a fresh computer, the backup's own copy
 	if err != nil {
 		r.Close()
 		return nil, nil, err

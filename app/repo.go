@@ -632,24 +632,13 @@ func holdsItems(snaps []*repo.Snapshot) bool {
 // from the backup's copy when it is missing: prune must know which
 // snapshots hold deleted items before it may forget any.
 func catalogForRetention(ctx context.Context, r *repo.Repository) (*catalog.Catalog, error) {
-	path, err := localCatalogPath(r)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(path); err == nil {
-		c, err := catalog.Open(ctx, path, catalog.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("opening the catalog (run `lifeboat repair` if it is damaged): %w", err)
-		}
-		return c, nil
-	}
-	c, _, err := backup.RestoreCatalogCopy(ctx, r, path, catalog.Options{})
+	c, err := openLocalCatalog(ctx, r)
 	if errors.Is(err, backup.ErrNoCatalogCopy) {
 		return nil, errors.New("prune needs the catalog to know which snapshots hold deleted items, and this backup has no copy of it yet; " +
 			"run a backup first, or pass --keep-deleted 0")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("restoring the catalog from the backup: %w", err)
+		return nil, fmt.Errorf("opening the catalog (run `lifeboat repair` if it is damaged): %w", err)
 	}
 	return c, nil
 }
