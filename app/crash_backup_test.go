@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lifeboat-backup/lifeboat/engine/backup"
 	"github.com/lifeboat-backup/lifeboat/engine/catalog"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim/simtest"
@@ -221,22 +222,15 @@ func durableItems(t *testing.T, configDir, dir, rk string, tn *m365sim.Tenant, u
 	return out
 }
 
-// chunksIndexed parses a catalog content reference ("size:id,id,...") and
-// reports whether the index holds every chunk.
+// chunksIndexed reports whether the index holds every chunk of a catalog
+// content reference.
 func chunksIndexed(t *testing.T, r *repo.Repository, content string) bool {
 	t.Helper()
-	_, list, ok := strings.Cut(content, ":")
-	if !ok {
-		t.Fatalf("content reference %q", content)
+	ref, err := backup.DecodeContent(content)
+	if err != nil {
+		t.Fatalf("content reference %q: %v", content, err)
 	}
-	if list == "" {
-		return true
-	}
-	for _, s := range strings.Split(list, ",") {
-		id, err := repo.ParseID(s)
-		if err != nil {
-			t.Fatalf("content reference %q: %v", content, err)
-		}
+	for _, id := range ref.Chunks {
 		if !r.HasBlob(id) {
 			return false
 		}
