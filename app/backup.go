@@ -226,12 +226,10 @@ func newPacer(g *globals) (*graph.Pacer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !ok || p.ClockSpeedup <= 0 {
+	if !ok {
 		return graph.NewPacer(graph.PacerConfig{}), nil
 	}
-	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) / p.ClockSpeedup) }
-	return graph.NewPacer(graph.PacerConfig{MailboxWindow: scale(graph.DefaultMailboxWindow), DriveWindow: scale(graph.DefaultDriveWindow),
-		MaxRetryAfter: scale(graph.DefaultMaxRetryAfter)}), nil
+	return graph.NewPacer(graph.PacerConfig{}.OnClock(p.ClockSpeedup)), nil
 }
 
 // graphEndpoint is the Graph URL and HTTP client: the tenant profile's, or

@@ -51,7 +51,6 @@ func BenchmarkHeavyBackupThrottled(b *testing.B) {
 		b.Fatal(err)
 	}
 	srv := simtest.Start(b, tn, m365sim.Options{Throttle: m365sim.ThrottleConfig{Mode: m365sim.ThrottleGraphFast, Speedup: speedup}})
-	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) / speedup) }
 	const driveConcurrency = 8
 	var ratios, walls, mins, incr []float64
 	folders := 0
@@ -65,8 +64,7 @@ func BenchmarkHeavyBackupThrottled(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		pacer := graph.NewPacer(graph.PacerConfig{MailboxWindow: scale(10 * time.Minute), DriveWindow: scale(time.Minute),
-			DriveConcurrency: driveConcurrency, MaxRetryAfter: scale(time.Minute)})
+		pacer := graph.NewPacer(graph.PacerConfig{DriveConcurrency: driveConcurrency}.OnClock(speedup))
 		run := func() []Result {
 			var wg sync.WaitGroup
 			results := make([]Result, len(tn.Users()))

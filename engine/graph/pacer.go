@@ -75,6 +75,22 @@ type PacerConfig struct {
 	MaxRetryAfter time.Duration
 }
 
+// OnClock is c, defaults filled in, with the rate windows and the longest
+// Retry-After honoured divided by speedup: the same limits on a clock that
+// runs speedup times faster, as a simulated tenant's graph-fast mode does.
+// A speedup of 1 or less changes nothing.
+func (c PacerConfig) OnClock(speedup float64) PacerConfig {
+	c = c.withDefaults()
+	if speedup <= 1 {
+		return c
+	}
+	scale := func(d *time.Duration) { *d = time.Duration(float64(*d) / speedup) }
+	scale(&c.MailboxWindow)
+	scale(&c.DriveWindow)
+	scale(&c.MaxRetryAfter)
+	return c
+}
+
 func (c PacerConfig) withDefaults() PacerConfig {
 	def := func(v *int, d int) {
 		if *v <= 0 {

@@ -260,3 +260,19 @@ func TestPacerWindowAndBlock(t *testing.T) {
 		t.Error("a blocked mailbox was admitted")
 	}
 }
+
+// TestPacerConfigOnClock: the same limits on a faster clock shrink the
+// windows and the longest wait, not the budgets or concurrency.
+func TestPacerConfigOnClock(t *testing.T) {
+	got := PacerConfig{DriveConcurrency: 8}.OnClock(60)
+	if got.MailboxWindow != 10*time.Second || got.DriveWindow != time.Second || got.MaxRetryAfter != 10*time.Second {
+		t.Errorf("windows on a 60× clock: %+v", got)
+	}
+	if got.MailboxRequests != DefaultMailboxRequests || got.DriveUnits != DefaultDriveUnits || got.DriveConcurrency != 8 ||
+		got.MailboxConcurrency != DefaultMailboxConcurrency {
+		t.Errorf("budgets changed: %+v", got)
+	}
+	if real := (PacerConfig{}).OnClock(0); real != (PacerConfig{}).withDefaults() {
+		t.Errorf("real time: %+v", real)
+	}
+}
