@@ -35,13 +35,13 @@ func RetentionPlan(ctx context.Context, cat *catalog.Catalog, snaps []*repo.Snap
 	}
 
 	// seq ↔ repository ID for every complete catalog snapshot, by stream.
-	type stream struct {
+	type streamKey struct {
 		account string
 		kind    catalog.ItemKind
 	}
 	idOf := map[int64]repo.ID{}
 	seqOf := map[repo.ID]int64{}
-	streamOf := map[int64]stream{}
+	streamOf := map[int64]streamKey{}
 	accounts, err := cat.Accounts(ctx)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("backup: retention: %w", err)
@@ -64,7 +64,7 @@ func RetentionPlan(ctx context.Context, cat *catalog.Catalog, snaps []*repo.Snap
 				if err != nil {
 					return nil, nil, nil, fmt.Errorf("backup: retention: catalog snapshot %d: %w", s.Seq, err)
 				}
-				idOf[s.Seq], seqOf[id], streamOf[s.Seq] = id, s.Seq, stream{a.HomeID, ik}
+				idOf[s.Seq], seqOf[id], streamOf[s.Seq] = id, s.Seq, streamKey{a.HomeID, ik}
 			}
 		}
 	}
@@ -98,7 +98,7 @@ func RetentionPlan(ctx context.Context, cat *catalog.Catalog, snaps []*repo.Snap
 		covered := false
 		for seq := d.Last; seq >= d.First; seq-- {
 			id, ok := idOf[seq]
-			if !ok || streamOf[seq] != (stream{d.Account, d.Kind}) || !inRepo[id] {
+			if !ok || streamOf[seq] != (streamKey{d.Account, d.Kind}) || !inRepo[id] {
 				continue
 			}
 			if kept[id] {
