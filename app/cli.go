@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
+	"github.com/lifeboat-backup/lifeboat/engine/volumes"
 )
 
 // globals are the flags every command accepts.
@@ -18,6 +19,9 @@ type globals struct {
 	logLevel      string
 	stdout        io.Writer
 	stderr        io.Writer
+	// volumes says where to look for drives and how to measure them
+	// (zero: the real system).
+	volumes volumes.Options
 }
 
 // logger returns a text logger on stderr at the chosen level.

@@ -30,8 +30,6 @@ type guiEnv struct {
 	auth     authOptions
 	repo     repoOptions
 	settings *settingsStore
-	// volumes says where to look for drives (zero: the real system).
-	volumes volumes.Options
 	// estimate, when set, is the size of the first backup (the demo
 	// knows it; for a real tenant it is not known up front).
 	estimate func() int64
@@ -179,7 +177,7 @@ func (a guiAccounts) SignOut(ctx context.Context, email string) error {
 type guiDestinations struct{ e *guiEnv }
 
 func (d guiDestinations) Drives(ctx context.Context) ([]ui.Drive, error) {
-	vols, err := volumes.List(d.e.volumes)
+	vols, err := volumes.List(d.e.g.volumes)
 	if err != nil {
 		return nil, fmt.Errorf("listing drives: %w", err)
 	}
@@ -201,7 +199,7 @@ func (d guiDestinations) Inspect(ctx context.Context, path string) (ui.Drive, er
 	if !filepath.IsAbs(path) && !strings.HasPrefix(path, `\\`) {
 		return ui.Drive{}, fmt.Errorf("type the full path of the folder, such as %s", filepath.Join(string(filepath.Separator)+"media", "USB", "Lifeboat"))
 	}
-	vols, err := volumes.List(d.e.volumes)
+	vols, err := volumes.List(d.e.g.volumes)
 	if err != nil {
 		return ui.Drive{}, fmt.Errorf("listing drives: %w", err)
 	}
@@ -451,7 +449,7 @@ func (e *guiEnv) findDestination(ctx context.Context) string {
 	if _, err := os.Stat(st.Destination); err == nil || st.RepositoryID == "" {
 		return st.Destination
 	}
-	found, err := volumes.FindRepository(ctx, st.RepositoryID, volumes.FindOptions{Volumes: e.volumes})
+	found, err := volumes.FindRepository(ctx, st.RepositoryID, volumes.FindOptions{Volumes: e.g.volumes})
 	if err != nil {
 		return st.Destination // reported as a missing drive
 	}
@@ -523,7 +521,7 @@ func (s guiStatus) Status(ctx context.Context) (ui.Status, error) {
 	// missing at backup time, accounts Microsoft refused.
 	if cfg, _, err := configDir(); err == nil {
 		ss, _ := loadScheduleState(cfg)
-		items, _ := scheduleHealth(ctx, cfg, st, ss, now)
+		items, _ := scheduleHealth(ctx, s.e.g, cfg, st, ss, now)
 		for _, it := range items {
 			out.Warnings = append(out.Warnings, strings.TrimSpace(it.Title+" "+it.Action))
 		}

@@ -47,7 +47,7 @@ func testGUIEnv(t *testing.T, opts m365sim.Options) (*guiEnv, *m365sim.Server, s
 	t.Helper()
 	srv, profile, cfg := loginEnv(t, opts)
 	logs := &syncBuffer{}
-	g := &globals{tenantProfile: profile, logLevel: "debug", stdout: io.Discard, stderr: logs}
+	g := &globals{tenantProfile: profile, logLevel: "debug", stdout: io.Discard, stderr: logs, volumes: roomyDisks()}
 	ro := repo.TestOptions()
 	kc := secret.File{Dir: cfg}
 	e := &guiEnv{g: g, settings: &settingsStore{dir: cfg}, osSchedule: true,

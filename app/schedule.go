@@ -447,7 +447,7 @@ func runScheduleShow(ctx context.Context, g *globals, o scheduleOptions) error {
 	if reg.Next != "" {
 		fmt.Fprintf(w, "Next run: %s.\n", reg.Next)
 	}
-	hs, lastGood := scheduleHealth(ctx, cfgDir, s, st, time.Now())
+	hs, lastGood := scheduleHealth(ctx, g, cfgDir, s, st, time.Now())
 	if lastGood.IsZero() {
 		fmt.Fprintln(w, "Last good backup: none yet.")
 	} else {
@@ -493,14 +493,14 @@ func runScheduleRemove(ctx context.Context, g *globals, o scheduleOptions) error
 // state, the catalog's runs and the destination drive, and returns its
 // warnings and the end of the last good backup. The GUI's dashboard and
 // tray call it too.
-func scheduleHealth(ctx context.Context, cfgDir string, s settings, st scheduleState, now time.Time) ([]health.Item, time.Time) {
+func scheduleHealth(ctx context.Context, g *globals, cfgDir string, s settings, st scheduleState, now time.Time) ([]health.Item, time.Time) {
 	in := health.Inputs{Now: now, ScheduledSince: st.Since, DestinationMissing: !st.LastMissing.IsZero()}
 	if sp, ok := st.spec(); ok {
 		in.Interval = sp.Interval()
 	}
 	if s.Destination != "" {
 		in.DestinationName = s.Destination
-		if total, free, err := volumes.SpaceAt(s.Destination); err == nil {
+		if total, free, err := g.volumes.SpaceAt(s.Destination); err == nil {
 			in.DestinationTotal, in.DestinationFree = total, free
 		}
 	}
@@ -705,7 +705,7 @@ func runScheduledBackup(ctx context.Context, g *globals, o backupOptions) error 
 		tell(notify.Message{Title: "The scheduled backup failed", Body: berr.Error(), Urgency: notify.Critical})
 	}
 	if !errors.Is(berr, context.Canceled) {
-		items, _ := scheduleHealth(ctx, cfgDir, s, st, time.Now())
+		items, _ := scheduleHealth(ctx, g, cfgDir, s, st, time.Now())
 		for _, m := range healthNotifications(items, &st, time.Now()) {
 			tell(m)
 		}

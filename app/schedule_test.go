@@ -23,6 +23,7 @@ import (
 	"github.com/lifeboat-backup/lifeboat/engine/notify"
 	"github.com/lifeboat-backup/lifeboat/engine/runlock"
 	"github.com/lifeboat-backup/lifeboat/engine/schedule"
+	"github.com/lifeboat-backup/lifeboat/engine/volumes"
 )
 
 // schedFixture is a signed-in account on the simulator, a backup folder
@@ -53,7 +54,18 @@ func newSchedFixture(t *testing.T) schedFixture {
 
 func (f schedFixture) globals() (*globals, *syncBuffer, *syncBuffer) {
 	var out, errb syncBuffer
-	return &globals{tenantProfile: f.profile, logLevel: "warn", stdout: &out, stderr: &errb}, &out, &errb
+	return &globals{tenantProfile: f.profile, logLevel: "warn", stdout: &out, stderr: &errb, volumes: roomyDisks()}, &out, &errb
+}
+
+// roomyDisks reports every drive as a 2 TB disk with 1.5 TB free, so that
+// no test depends on how full the test machine's disk happens to be.
+func roomyDisks() volumes.Options {
+	return diskSpace(2<<40, 3<<39)
+}
+
+// diskSpace reports every drive as total bytes with free of them free.
+func diskSpace(total, free uint64) volumes.Options {
+	return volumes.Options{Space: func(string) (uint64, uint64, error) { return total, free, nil }}
 }
 
 // runs returns the backup runs this computer's catalog of the backup holds.
@@ -122,6 +134,17 @@ func TestScheduleSetShowRemove(t *testing.T) {
 	for _, want := range []string{"Backups run every day at 21:00 (systemd), to " + f.dir, "Last good backup: none yet.", "All is well."} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("show lacks %q:\n%s", want, out)
+		}
+	}
+	// The same backup on a drive with 2% free warns about it.
+	g, out, _ = f.globals()
+	g.volumes = diskSpace(1<<40, 1<<40/50)
+	if err := runScheduleShow(ctx, g, o); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"WARNING: The backup drive is almost full", "(2%) is free on " + f.dir} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("show on a full drive lacks %q:\n%s", want, out)
 		}
 	}
 	// Invalid schedules are usage errors.
@@ -376,12 +399,12 @@ func TestScheduledBackupFollowsTheDrive(t *testing.T) {
 		t.Fatalf("state %+v %v", st, err)
 	}
 	s, _ := loadSettings(f.cfg)
-	items, lastGood := scheduleHealth(ctx, f.cfg, s, st, time.Now())
+	items, lastGood := scheduleHealth(ctx, g, f.cfg, s, st, time.Now())
 	if lastGood.IsZero() || len(items) != 1 || items[0].Kind != health.DestinationMissing || items[0].Title != "The backup drive is not connected" {
 		t.Errorf("health: %+v (last good %v)", items, lastGood)
 	}
 	// Two days later the same facts also say the backup is stale.
-	items, _ = scheduleHealth(ctx, f.cfg, s, st, time.Now().Add(49*time.Hour))
+	items, _ = scheduleHealth(ctx, g, f.cfg, s, st, time.Now().Add(49*time.Hour))
 	if len(items) != 2 || items[0].Kind != health.Stale || items[0].Title != "No backup for 2 days" {
 		t.Errorf("health later: %+v", items)
 	}
@@ -527,7 +550,7 @@ func TestDriveRotation(t *testing.T) {
 	}
 	// Nine days on, drive B's copy is old.
 	s, _ := loadSettings(f.cfg)
-	items, _ := scheduleHealth(ctx, f.cfg, s, st, time.Now().Add(9*24*time.Hour+time.Hour))
+	items, _ := scheduleHealth(ctx, g, f.cfg, s, st, time.Now().Add(9*24*time.Hour+time.Hour))
 	var rot []string
 	for _, it := range items {
 		if it.Kind == health.Rotation {

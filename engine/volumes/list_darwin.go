@@ -18,7 +18,7 @@ func list(o Options) ([]Volume, error) {
 		}
 		for _, e := range ents {
 			p := filepath.Join(root, e.Name())
-			total, free, err := space(p)
+			total, free, err := o.SpaceAt(p)
 			if err != nil {
 				continue
 			}

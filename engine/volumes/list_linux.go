@@ -137,7 +137,7 @@ func list(o Options) ([]Volume, error) {
 			continue // mounted over: the top mount is what is visible
 		}
 		seen[m.point] = true
-		total, free, err := space(m.point)
+		total, free, err := o.SpaceAt(m.point)
 		if err != nil {
 			continue // unreachable share or vanished mount
 		}

@@ -8,7 +8,7 @@ func defaultMediaRoots() []string { return nil }
 
 // list asks Windows for its drive letters: removable and fixed disks and
 // mapped network drives; CD drives and RAM disks are left out.
-func list(Options) ([]Volume, error) {
+func list(o Options) ([]Volume, error) {
 	mask, err := windows.GetLogicalDrives()
 	if err != nil {
 		return nil, err
@@ -34,6 +34,11 @@ func list(Options) ([]Volume, error) {
 		var free, total, totalFree uint64
 		if err := windows.GetDiskFreeSpaceEx(p, &free, &total, &totalFree); err != nil {
 			continue // an empty card reader or a disconnected share
+		}
+		if o.Space != nil {
+			if total, free, err = o.Space(root); err != nil {
+				continue
+			}
 		}
 		v := Volume{Path: root, Label: root[:2], Total: total, Free: free,
 			External: typ == windows.DRIVE_REMOVABLE, Network: typ == windows.DRIVE_REMOTE, System: root[:2] == sysDrive}

@@ -45,6 +45,20 @@ type Options struct {
 	// MediaRoots are where removable drives are mounted (default
 	// /media/$USER, /run/media/$USER, /media, /mnt on Linux; /Volumes on macOS).
 	MediaRoots []string
+	// Space measures the file system holding a path: its size and the
+	// bytes this user may still write (default: the operating system's
+	// figures). Tests set it so that results do not depend on how full
+	// the test machine's disk happens to be.
+	Space func(path string) (total, free uint64, err error)
+}
+
+// SpaceAt returns the size of the file system holding path and the bytes
+// this user may still write there.
+func (o Options) SpaceAt(path string) (total, free uint64, err error) {
+	if o.Space != nil {
+		return o.Space(path)
+	}
+	return space(path)
 }
 
 func (o Options) mediaRoots() []string {
@@ -101,8 +115,3 @@ func startsDotDot(rel string) bool {
 	return len(rel) >= 3 && rel[:2] == ".." && os.IsPathSeparator(rel[2])
 }
 
-// SpaceAt returns the size of the file system holding path and the bytes
-// this user may still write there.
-func SpaceAt(path string) (total, free uint64, err error) {
-	return space(path)
-}
