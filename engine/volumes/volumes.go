@@ -114,4 +114,3 @@ func under(p, root string) bool {
 func startsDotDot(rel string) bool {
 	return len(rel) >= 3 && rel[:2] == ".." && os.IsPathSeparator(rel[2])
 }
-
