@@ -57,7 +57,7 @@ func newSimServeCommand(g *globals) *cobra.Command {
 	f.BoolVar(&o.demo, "demo", false, "seed the tenant with generated demo data")
 	f.Int64Var(&o.seed, "seed", 1, "with --demo: the generator seed (same seed, same data)")
 	f.StringVar(&o.throttle, "throttle", "off", "throttling model: off, graph (Microsoft's limits) or graph-fast (the same on a faster clock)")
-	f.StringVar(&o.faults, "faults", "", "inject faults, e.g. 429=0.05,503=0.01,reset=0.01,truncate=0.01,gone=0.01,token-expiry=30s,seed=7")
+	f.StringVar(&o.faults, "faults", "", "inject faults, e.g. 429=0.05,503=0.01,reset=0.01,truncate=0.01,gone=0.01,lost=0.01,token-expiry=30s,seed=7")
 	f.StringVar(&o.profileOut, "profile-out", "", "write the tenant profile to this file (required)")
 	f.DurationVar(&o.autoApprove, "auto-approve", 0, "approve sign-ins automatically after this delay (0: sign in on the /devicelogin page)")
 	return cmd

@@ -46,8 +46,12 @@ type Error struct {
 	Location   string        // a 410's Location header (fresh delta link)
 	RequestID  string        // Graph's request-id, for support
 	Attempts   int           // how many times the request was sent
-	Kind       error
-	Err        error
+	// Uncertain: the request may have been carried out although no answer
+	// said so (a lost response, or a server error, to a request sent with
+	// sendOnce), and it was not repeated. The caller finds out.
+	Uncertain bool
+	Kind      error
+	Err       error
 }
 
 func (e *Error) Error() string {
@@ -74,6 +78,9 @@ func (e *Error) Error() string {
 	}
 	if e.Attempts > 1 {
 		b.WriteString(" after " + strconv.Itoa(e.Attempts) + " attempts")
+	}
+	if e.Uncertain {
+		b.WriteString(" (it may have been carried out)")
 	}
 	return b.String()
 }
@@ -188,4 +195,11 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// uncertain says whether err is a failure after which the request may
+// still have been carried out (see Error.Uncertain).
+func uncertain(err error) bool {
+	var ge *Error
+	return errors.As(err, &ge) && ge.Uncertain
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -195,6 +196,10 @@ func (c *Client) send(req *http.Request, stream bool) (*http.Response, error) {
 		req.Body, _ = req.GetBody()
 	}
 	cfg := c.pacer.cfg
+	// A request that creates something is not repeated after a failure
+	// that may have come after the server acted on it: its caller checks
+	// and decides (a repeat could make a second copy).
+	once := req.Method == http.MethodPost && ctx.Value(onceKey{}) != nil
 	authRetried := false
 	claims := ""
 	for attempt := 1; ; attempt++ {
@@ -272,6 +277,10 @@ func (c *Client) send(req *http.Request, stream bool) (*http.Response, error) {
 			}
 			e := &Error{Kind: ErrTransient, Err: cleanErr(err), Attempts: attempt}
 			c.log.Debug("graph request failed", "method", r.Method, "url", redact(r.URL), "attempt", attempt, "err", e.Err)
+			if once && !unsent(err) {
+				e.Uncertain = true
+				return nil, e
+			}
 			if attempt >= cfg.MaxAttempts {
 				return nil, e
 			}
@@ -315,6 +324,12 @@ func (c *Client) send(req *http.Request, stream bool) (*http.Response, error) {
 			continue
 		case resp.StatusCode == http.StatusInternalServerError, resp.StatusCode == http.StatusBadGateway,
 			resp.StatusCode == http.StatusServiceUnavailable, resp.StatusCode == http.StatusGatewayTimeout:
+			// (A 429, or a 503 with Retry-After, was refused unprocessed
+			// and is repeated above whatever the method.)
+			if once {
+				e.Uncertain = true
+				return nil, e
+			}
 			if attempt >= cfg.MaxAttempts {
 				return nil, e
 			}
@@ -464,4 +479,25 @@ func (b *trackedBody) finish() {
 		b.t.done()
 		b.cancel()
 	})
+}
+
+// onceKey marks a context whose POSTs are sent once (sendOnce).
+type onceKey struct{}
+
+// sendOnce returns ctx for requests that must not be repeated blindly: a
+// POST sent with it that fails in a way the server may have acted on
+// returns an *Error with Uncertain set instead of being sent again.
+func sendOnce(ctx context.Context) context.Context {
+	return context.WithValue(ctx, onceKey{}, true)
+}
+
+// unsent says whether a transport error happened before any of the request
+// left this computer (no connection could be made), so repeating it is safe.
+func unsent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }

@@ -17,7 +17,9 @@ package graph
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -239,30 +241,73 @@ type ImportMeta struct {
 // body), every attachment (inline ones with their Content-ID), with meta
 // and the sent/received dates. It returns the new message's ID. If an
 // attachment fails, the half-made message is deleted again.
+//
+// A create or attachment whose answer was lost is not simply sent again,
+// which could leave two copies: each import carries a random token in a
+// named property, and after a lost create the folder is searched for it.
+// A lost attachment deletes the message and the import starts over.
 func (c *Client) ImportMessage(ctx context.Context, user, folderID string, mime io.Reader, meta ImportMeta) (string, error) {
 	pm, err := parseMIME(mime, "")
 	if err != nil {
 		return "", fmt.Errorf("graph: import message: %w", err)
 	}
 	defer pm.Close()
+	for attempt := 1; ; attempt++ {
+		id, err := c.importOnce(ctx, user, folderID, pm, meta)
+		if err == nil || !uncertain(err) || attempt >= importAttempts || ctx.Err() != nil {
+			return id, err
+		}
+		c.log.Debug("graph: an import's answer was lost; trying again", "attempt", attempt, "err", err)
+		if err := sleepCtx(ctx, c.backoff(attempt)); err != nil {
+			return "", err
+		}
+	}
+}
+
+// importAttempts bounds how often ImportMessage starts over after a lost
+// answer.
+const importAttempts = 4
+
+// propImportToken is the named property that marks one import attempt, so
+// that a create whose answer was lost can be found again.
+const propImportToken = "String {1d4e2b3a-7c51-4f0e-9a61-5b3f0c8e2d47} Name LifeboatImportToken"
+
+func (c *Client) importOnce(ctx context.Context, user, folderID string, pm *parsedMessage, meta ImportMeta) (string, error) {
 	msg, err := importBody(pm, meta)
 	if err != nil {
 		return "", err
 	}
-	created, err := c.user(user).MailFolders().ByMailFolderId(folderID).Messages().Post(ctx, msg, nil)
-	if err != nil {
-		return "", withOp("create message", err)
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", fmt.Errorf("graph: import message: %w", err)
 	}
+	token := hex.EncodeToString(raw[:])
+	msg.SetSingleValueExtendedProperties(append(msg.GetSingleValueExtendedProperties(), extProp(propImportToken, token)))
+	created, err := c.user(user).MailFolders().ByMailFolderId(folderID).Messages().Post(sendOnce(ctx), msg, nil)
 	id := ""
-	if created != nil {
+	if err == nil && created != nil {
 		id = str(created.GetId())
 	}
-	if id == "" {
+	switch {
+	case err != nil && uncertain(err):
+		ids, ferr := c.findByToken(ctx, user, folderID, token)
+		if ferr != nil {
+			// Not knowing, a second try could make a second copy.
+			return "", fmt.Errorf("graph: create message: the answer was lost (%v), and looking for the message failed: %w", err, ferr)
+		}
+		if len(ids) == 0 {
+			return "", withOp("create message", err) // not created: try again
+		}
+		id = ids[0]
+	case err != nil:
+		return "", withOp("create message", err)
+	case id == "":
 		return "", &Error{Op: "create message", Kind: ErrTransient, Err: errors.New("no message id in the response")}
 	}
 	for _, a := range pm.Attachments {
 		if err := c.addAttachment(ctx, user, id, a); err != nil {
-			// Leave no message without its attachments behind.
+			// Leave no message without its attachments (or with one
+			// twice) behind.
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			if derr := c.DeleteMessage(dctx, user, id); derr != nil {
 				c.log.Warn("graph: could not remove a partly imported message", "err", derr)
@@ -272,6 +317,26 @@ func (c *Client) ImportMessage(ctx context.Context, user, folderID string, mime 
 		}
 	}
 	return id, nil
+}
+
+// findByToken returns the messages in folderID that carry an import token.
+func (c *Client) findByToken(ctx context.Context, user, folderID, token string) ([]string, error) {
+	filter := "singleValueExtendedProperties/Any(ep: ep/id eq '" + propImportToken + "' and ep/value eq '" + token + "')"
+	resp, err := c.user(user).MailFolders().ByMailFolderId(folderID).Messages().Get(ctx, &users.ItemMailFoldersItemMessagesRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.ItemMailFoldersItemMessagesRequestBuilderGetQueryParameters{Filter: &filter, Select: []string{"id"}},
+	})
+	if err != nil {
+		return nil, withOp("find an imported message", err)
+	}
+	var ids []string
+	if resp != nil {
+		for _, m := range resp.GetValue() {
+			if id := str(m.GetId()); id != "" {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids, nil
 }
 
 // importBody builds the JSON message of an import.
@@ -418,7 +483,7 @@ func (c *Client) addAttachment(ctx context.Context, user, msgID string, a *parse
 		fa := models.NewFileAttachment()
 		c.describeAttachment(fa, a)
 		fa.SetContentBytes(data)
-		if _, err := c.user(user).Messages().ByMessageId(msgID).Attachments().Post(ctx, fa, nil); err != nil {
+		if _, err := c.user(user).Messages().ByMessageId(msgID).Attachments().Post(sendOnce(ctx), fa, nil); err != nil {
 			return withOp("add attachment", err)
 		}
 		return nil

@@ -543,3 +543,68 @@ func TestImportBodyCustomHeaders(t *testing.T) {
 		t.Errorf("an unread import has flags %q", flags)
 	}
 }
+
+// A create or an attachment whose answer is lost (the server did it, the
+// client never heard) must not leave a second copy; one refused with a
+// server error must still be made once.
+func TestImportMessageLostAnswers(t *testing.T) {
+	small, large, png := pattern(20_000, 1), pattern(5_000_000, 2), pattern(3_000, 3)
+	for _, tc := range []struct {
+		name string
+		kind m365sim.FaultKind
+		only string
+		// lookups is how many token searches the import needs.
+		lookups int
+	}{
+		{"lost create", m365sim.FaultLost, "/messages", 1},
+		{"create refused with 504", m365sim.Fault504, "/messages", 1},
+		{"lost attachment", m365sim.FaultLost, "/attachments", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := simtest.Start(t, nil, m365sim.Options{})
+			c, _ := spyClient(t, srv)
+			ctx := ctxT(t)
+			folder, err := c.EnsureMailFolderPath(ctx, "me", []string{"Restored"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fi := srv.FaultInjector()
+			fi.SetConfig(m365sim.FaultConfig{Only: tc.only})
+			fi.Force(tc.kind, 1)
+			const msgID = "<lost-answer@supplier.example>"
+			id, err := c.ImportMessage(ctx, "me", folder.ID, bytes.NewReader(richMIME(msgID, small, large, png)), ImportMeta{})
+			if err != nil {
+				t.Fatalf("ImportMessage: %v", err)
+			}
+			entries := srv.Requests().Entries() // before the checks below add their own
+			if got := fi.Injected()[tc.kind]; got != 1 {
+				t.Fatalf("%d faults injected, want 1", got)
+			}
+			ids, err := c.FindMessages(ctx, "me", folder.ID, msgID)
+			if err != nil || !slices.Equal(ids, []string{id}) {
+				t.Fatalf("messages in the folder: %v %v, want only %s", ids, err, id)
+			}
+			m, err := srv.Tenant().Message(simtest.Alice, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.IsDraft || len(m.Attachments) != 3 {
+				t.Fatalf("draft %v, %d attachments", m.IsDraft, len(m.Attachments))
+			}
+			for name, want := range map[string][]byte{"invoice.pdf": small, "groß.bin": large, "logo.png": png} {
+				if a, ok := attachmentByName(m.Attachments, name); !ok || !bytes.Equal(a.Content, want) {
+					t.Errorf("attachment %q missing or different", name)
+				}
+			}
+			lookups := 0
+			for _, e := range entries {
+				if e.Method == http.MethodGet && strings.HasSuffix(e.Route, "/messages") {
+					lookups++
+				}
+			}
+			if lookups != tc.lookups {
+				t.Errorf("%d token lookups, want %d", lookups, tc.lookups)
+			}
+		})
+	}
+}

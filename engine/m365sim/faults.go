@@ -38,15 +38,19 @@ const (
 	// download) deletes the item from the tenant, as if someone deleted it
 	// between listing and download, then answers 404.
 	FaultGone
+	// FaultLost carries the request out, then aborts the connection before
+	// any response byte: the client cannot tell whether it happened, as
+	// when a gateway gives up on a request the service went on to finish.
+	FaultLost
 )
 
 // faultKinds lists the kinds in the order Pick tries them; faultNames
 // are their names in a fault spec.
 var (
-	faultKinds = []FaultKind{Fault429, Fault503, Fault504, FaultReset, FaultTruncate, FaultGone}
+	faultKinds = []FaultKind{Fault429, Fault503, Fault504, FaultReset, FaultTruncate, FaultGone, FaultLost}
 	faultNames = map[FaultKind]string{
 		Fault429: "429", Fault503: "503", Fault504: "504",
-		FaultReset: "reset", FaultTruncate: "truncate", FaultGone: "gone",
+		FaultReset: "reset", FaultTruncate: "truncate", FaultGone: "gone", FaultLost: "lost",
 	}
 )
 
@@ -123,7 +127,7 @@ var faultSpecKeys = []string{"seed", "storm", "retry-after", "token-expiry", "on
 
 // ParseFaults parses a fault spec: comma-separated key=value pairs,
 //
-//	429=0.05,503=0.02,504=0.01,reset=0.01,truncate=0.02,gone=0.01,
+//	429=0.05,503=0.02,504=0.01,reset=0.01,truncate=0.02,gone=0.01,lost=0.01,
 //	token-expiry=30s,seed=7,storm=3,retry-after=2s,only=/content
 //
 // where the kind names take a probability in [0,1] (together at most 1),
@@ -468,6 +472,11 @@ func (s *Server) applyFault(f FaultKind, w http.ResponseWriter, r *http.Request,
 		tw.Flush()
 		s.logAborted(r, tw.status, tw.written)
 		panic(http.ErrAbortHandler)
+	case FaultLost:
+		var lost lostResponse
+		s.serveThrottled(&lost, r, res, next)
+		s.logAborted(r, lost.status, 0)
+		panic(http.ErrAbortHandler)
 	case FaultGone:
 		s.deleteRequestedItem(r, res)
 		if res.Kind == ResourceDrive {
@@ -628,4 +637,28 @@ func unescapeSegment(s string) string {
 		return u
 	}
 	return s
+}
+
+// lostResponse takes a response nobody will receive (FaultLost).
+type lostResponse struct {
+	h      http.Header
+	status int
+}
+
+func (l *lostResponse) Header() http.Header {
+	if l.h == nil {
+		l.h = http.Header{}
+	}
+	return l.h
+}
+
+func (l *lostResponse) WriteHeader(code int) {
+	if l.status == 0 {
+		l.status = code
+	}
+}
+
+func (l *lostResponse) Write(p []byte) (int, error) {
+	l.WriteHeader(http.StatusOK)
+	return len(p), nil
 }

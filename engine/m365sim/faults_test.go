@@ -52,7 +52,7 @@ func TestParseFaults(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ spec, want string }{
-		{"500=0.1", `unknown key "500" (valid: 429, 503, 504, reset, truncate, gone, seed, storm, retry-after, token-expiry, only)`},
+		{"500=0.1", `unknown key "500" (valid: 429, 503, 504, reset, truncate, gone, lost, seed, storm, retry-after, token-expiry, only)`},
 		{"429=1.5", "429=1.5: the rate must be a number in [0,1]"},
 		{"503=-0.1", "503=-0.1: the rate must be a number in [0,1]"},
 		{"reset=often", "reset=often: the rate must be a number in [0,1]"},

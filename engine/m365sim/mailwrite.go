@@ -241,6 +241,11 @@ func writeBadRequest(w http.ResponseWriter, err error) {
 // forms (named properties with a GUID) are kept as given.
 func canonicalPropID(id string) string {
 	f := strings.Fields(id)
+	if len(f) >= 4 && (strings.EqualFold(f[2], "Name") || strings.EqualFold(f[2], "Id")) && strings.HasPrefix(f[1], "{") {
+		// A named property, "String {GUID} Name X": the type and GUID
+		// match whatever their case, the name exactly.
+		return canonicalPropType(f[0]) + " " + strings.ToLower(f[1]) + " " + canonicalPropType(f[2]) + " " + strings.Join(f[3:], " ")
+	}
 	if len(f) != 2 {
 		return strings.TrimSpace(id)
 	}
@@ -248,13 +253,18 @@ func canonicalPropID(id string) string {
 	if err != nil {
 		return strings.TrimSpace(id)
 	}
-	typ := f[0]
-	for _, known := range []string{"Integer", "SystemTime", "String", "Boolean", "Long", "Binary", "Short", "Double"} {
+	return fmt.Sprintf("%s 0x%04X", canonicalPropType(f[0]), tag)
+}
+
+// canonicalPropType spells a property type (and the Name/Id keyword) as
+// Microsoft does.
+func canonicalPropType(typ string) string {
+	for _, known := range []string{"Integer", "SystemTime", "String", "Boolean", "Long", "Binary", "Short", "Double", "Name", "Id"} {
 		if strings.EqualFold(typ, known) {
-			typ = known
+			return known
 		}
 	}
-	return fmt.Sprintf("%s 0x%04X", typ, tag)
+	return typ
 }
 
 func cleanRecipient(r *recipientJSON) (Recipient, error) {
@@ -928,30 +938,98 @@ func (s *Server) handleAddAttachment(w http.ResponseWriter, r *http.Request, u *
 
 // ---- $filter on message lists ----
 
-// filterMessages applies the one $filter a restore needs,
-// internetMessageId eq '<id>' (a quote inside the literal doubled, as
-// OData escapes it). Other filters answer 400.
+// filterMessages applies the two $filter forms a restore needs:
+//
+//	internetMessageId eq '<id>'
+//	singleValueExtendedProperties/Any(ep: ep/id eq 'ID' and ep/value eq 'V')
+//
+// (a quote inside a literal doubled, as OData escapes it). As Microsoft
+// documents, a property's Name is matched case-sensitively and a string
+// value case-insensitively. Other filters answer 400.
 func filterMessages(msgs []*Message, filter string) ([]*Message, error) {
-	f := strings.TrimSpace(filter)
-	prop, rest, ok := strings.Cut(f, " ")
-	if !ok || !strings.EqualFold(prop, "internetMessageId") {
-		return nil, invalid("ErrorInvalidUrlQueryFilter", "The simulator supports only internetMessageId eq '…' in $filter.")
+	toks, err := filterTokens(filter)
+	if err != nil {
+		return nil, err
 	}
-	rest = strings.TrimSpace(rest)
-	op, lit, ok := strings.Cut(rest, " ")
-	lit = strings.TrimSpace(lit)
-	if !ok || !strings.EqualFold(op, "eq") || len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
-		return nil, invalid("ErrorInvalidUrlQueryFilter", "Invalid filter clause.")
+	is := func(i int, want string) bool {
+		return i < len(toks) && !toks[i].lit && strings.EqualFold(toks[i].s, want)
 	}
-	inner := lit[1 : len(lit)-1]
-	if strings.Count(inner, "'")%2 != 0 || strings.Contains(strings.ReplaceAll(inner, "''", ""), "'") {
-		return nil, invalid("ErrorInvalidUrlQueryFilter", "Invalid string literal in filter.")
+	lit := func(i int) bool { return i < len(toks) && toks[i].lit }
+	var match func(*Message) bool
+	switch {
+	case len(toks) == 3 && is(0, "internetMessageId") && is(1, "eq") && lit(2):
+		want := toks[2].s
+		match = func(m *Message) bool { return m.Header.InternetMessageID == want }
+	case len(toks) == 12 && is(0, "singleValueExtendedProperties/Any") && is(1, "(") && !lit(2) && is(3, ":"):
+		v := toks[2].s
+		if !is(4, v+"/id") || !is(5, "eq") || !lit(6) || !is(7, "and") || !is(8, v+"/value") || !is(9, "eq") || !lit(10) || !is(11, ")") {
+			return nil, invalid("ErrorInvalidUrlQueryFilter", "Invalid filter clause.")
+		}
+		id, want := canonicalPropID(toks[6].s), toks[10].s
+		match = func(m *Message) bool {
+			got, ok := m.ExtendedPropsJSON[id]
+			return ok && strings.EqualFold(got, want)
+		}
+	default:
+		return nil, invalid("ErrorInvalidUrlQueryFilter",
+			"The simulator supports only internetMessageId eq '…' and singleValueExtendedProperties/Any(ep: ep/id eq '…' and ep/value eq '…') in $filter.")
 	}
-	want := strings.ReplaceAll(inner, "''", "'")
 	var out []*Message
 	for _, m := range msgs {
-		if m.Header.InternetMessageID == want {
+		if match(m) {
 			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// filterToken is a word, a path, one of ( ) : or a string literal (lit,
+// with its quotes removed and doubled quotes undone).
+type filterToken struct {
+	s   string
+	lit bool
+}
+
+func filterTokens(f string) ([]filterToken, error) {
+	var out []filterToken
+	for i := 0; i < len(f); {
+		c := f[i]
+		switch {
+		case c == ' ' || c == '\t':
+			i++
+		case c == '(' || c == ')' || c == ':':
+			out = append(out, filterToken{s: string(c)})
+			i++
+		case c == '\'':
+			var b strings.Builder
+			j := i + 1
+			for {
+				if j >= len(f) {
+					return nil, invalid("ErrorInvalidUrlQueryFilter", "Invalid string literal in filter.")
+				}
+				if f[j] == '\'' {
+					if j+1 < len(f) && f[j+1] == '\'' {
+						b.WriteByte('\'')
+						j += 2
+						continue
+					}
+					break
+				}
+				b.WriteByte(f[j])
+				j++
+			}
+			out = append(out, filterToken{s: b.String(), lit: true})
+			i = j + 1
+		default:
+			j := i
+			for j < len(f) && !strings.ContainsRune(" \t():'", rune(f[j])) {
+				j++
+			}
+			out = append(out, filterToken{s: f[i:j]})
+			i = j
+		}
+		if len(out) > 32 {
+			return nil, invalid("ErrorInvalidUrlQueryFilter", "The filter is too complex.")
 		}
 	}
 	return out, nil

@@ -287,6 +287,41 @@ func TestMessageFilterByInternetMessageID(t *testing.T) {
 	c.wantError(http.StatusBadRequest, "ErrorInvalidUrlQueryFilter", "GET", q("internetMessageId eq 'a'b'"), nil)
 }
 
+// Messages are found by a named extended property as Microsoft documents:
+// the property's Name case-sensitively, its GUID and a string value
+// whatever their case.
+func TestMessageFilterByExtendedProperty(t *testing.T) {
+	srv := simtest.Start(t, nil, m365sim.Options{})
+	c := newWriteRaw(t, srv)
+	const prop = "String {1D4E2B3A-7C51-4F0E-9A61-5B3F0C8E2D47} Name ImportToken"
+	id := c.must(http.StatusCreated, "POST", "/me/mailFolders/inbox/messages", basicMessage("tagged", extProps(prop, "Tok-42")))["id"].(string)
+	c.must(http.StatusCreated, "POST", "/me/mailFolders/inbox/messages", basicMessage("other", extProps(prop, "tok-43")))
+	q := func(f string) string { return "/me/mailFolders/inbox/messages?$filter=" + url.QueryEscape(f) }
+	for f, want := range map[string]int{
+		"singleValueExtendedProperties/Any(ep: ep/id eq '" + prop + "' and ep/value eq 'Tok-42')":                                                   1,
+		"singleValueExtendedProperties/any(x:x/id eq 'string {1d4e2b3a-7c51-4f0e-9a61-5b3f0c8e2d47} name ImportToken' and x/value eq 'TOK-42')":     1,
+		"singleValueExtendedProperties/Any(ep: ep/id eq 'String {1D4E2B3A-7C51-4F0E-9A61-5B3F0C8E2D47} Name importtoken' and ep/value eq 'Tok-42')": 0,
+		"singleValueExtendedProperties/Any(ep: ep/id eq '" + prop + "' and ep/value eq 'Tok-4')":                                                    0,
+	} {
+		v := c.must(http.StatusOK, "GET", q(f), nil)
+		vals, _ := v["value"].([]any)
+		if len(vals) != want {
+			t.Errorf("%s: %d messages, want %d", f, len(vals), want)
+		} else if want == 1 && vals[0].(map[string]any)["id"] != id {
+			t.Errorf("%s: found %v", f, vals[0])
+		}
+	}
+	for _, bad := range []string{
+		"singleValueExtendedProperties/Any(ep: ep/id eq '" + prop + "')",
+		"singleValueExtendedProperties/Any(ep: other/id eq '" + prop + "' and ep/value eq 'x')",
+		"singleValueExtendedProperties/Any(ep: ep/id eq '" + prop + "' or ep/value eq 'x')",
+		"singleValueExtendedProperties/Any(ep: ep/id eq '" + prop + "' and ep/value eq 'x'",
+		"singleValueExtendedProperties/Any(ep: ep/id eq '" + prop + "' and ep/value eq 'x)",
+	} {
+		c.wantError(http.StatusBadRequest, "ErrorInvalidUrlQueryFilter", "GET", q(bad), nil)
+	}
+}
+
 func TestAttachmentsPostAndUploadSession(t *testing.T) {
 	srv := simtest.Start(t, nil, m365sim.Options{})
 	tn := srv.Tenant()
@@ -380,4 +415,32 @@ func clockTenant(t *testing.T, clock *driveClock) *m365sim.Tenant {
 		t.Fatal(err)
 	}
 	return tn
+}
+
+// A lost answer: the simulator does what was asked, then drops the
+// connection, so the client sees an error although the folder exists.
+func TestFaultLostCarriesOutTheRequest(t *testing.T) {
+	srv := simtest.Start(t, nil, m365sim.Options{})
+	c := newWriteRaw(t, srv)
+	srv.FaultInjector().Force(m365sim.FaultLost, 1)
+	req, err := http.NewRequest("POST", srv.GraphURL()+"/me/mailFolders", strings.NewReader(`{"displayName":"Lost answer"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	fresh := srv.HTTPClient()
+	defer fresh.CloseIdleConnections()
+	if resp, err := fresh.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("an answer came: %d", resp.StatusCode)
+	}
+	c.wantError(http.StatusConflict, "ErrorFolderExists", "POST", "/me/mailFolders", map[string]any{"displayName": "Lost answer"})
+	var logged bool
+	for _, e := range srv.Requests().Entries() {
+		logged = logged || e.Method == "POST" && e.Status == http.StatusCreated && e.Bytes == 0
+	}
+	if !logged {
+		t.Errorf("the request log does not show the created folder: %v", srv.Requests().Entries())
+	}
 }
