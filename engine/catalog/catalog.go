@@ -50,6 +50,9 @@ const DefaultMaxBodyText = 64 << 10
 const (
 	writeCacheKB = 12 << 10
 	readCacheKB  = 8 << 10
+	// exportCacheKB is the page cache of the connection that makes the
+	// catalog's copy (ExportTo).
+	exportCacheKB = 2 << 10
 )
 
 // Options tunes Open.

@@ -39,7 +39,11 @@ func newCodec() (*codec, error) {
 		zstd.WithEncoderLevel(zstd.SpeedDefault),
 		zstd.WithEncoderConcurrency(n),
 		zstd.WithEncoderCRC(false), // the AEAD tag already authenticates every byte
-		zstd.WithLowerEncoderMem(true))
+		zstd.WithLowerEncoderMem(true),
+		// Each concurrent encoder keeps a history of its window: 1 MiB
+		// (the average chunk) instead of 8 saves 14 MiB of live heap in a
+		// backup and costs only matches further apart inside big chunks.
+		zstd.WithWindowSize(1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("repo: creating zstd encoder: %w", err)
 	}
