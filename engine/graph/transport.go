@@ -199,7 +199,7 @@ func (c *Client) send(req *http.Request, stream bool) (*http.Response, error) {
 	// A request that creates something is not repeated after a failure
 	// that may have come after the server acted on it: its caller checks
 	// and decides (a repeat could make a second copy).
-	once := req.Method == http.MethodPost && ctx.Value(onceKey{}) != nil
+	once := ctx.Value(onceKey{}) != nil
 	authRetried := false
 	claims := ""
 	for attempt := 1; ; attempt++ {
@@ -485,7 +485,7 @@ func (b *trackedBody) finish() {
 type onceKey struct{}
 
 // sendOnce returns ctx for requests that must not be repeated blindly: a
-// POST sent with it that fails in a way the server may have acted on
+// request sent with it that fails in a way the server may have acted on
 // returns an *Error with Uncertain set instead of being sent again.
 func sendOnce(ctx context.Context) context.Context {
 	return context.WithValue(ctx, onceKey{}, true)

@@ -244,8 +244,8 @@ type ImportMeta struct {
 //
 // A create or attachment whose answer was lost is not simply sent again,
 // which could leave two copies: each import carries a random token in a
-// named property, and after a lost create the folder is searched for it.
-// A lost attachment deletes the message and the import starts over.
+// named property, and after a lost create the folder is searched for it;
+// after a lost attachment the message's attachments are counted.
 func (c *Client) ImportMessage(ctx context.Context, user, folderID string, mime io.Reader, meta ImportMeta) (string, error) {
 	pm, err := parseMIME(mime, "")
 	if err != nil {
@@ -264,8 +264,8 @@ func (c *Client) ImportMessage(ctx context.Context, user, folderID string, mime 
 	}
 }
 
-// importAttempts bounds how often ImportMessage starts over after a lost
-// answer.
+// importAttempts bounds how often an import or upload starts over after a
+// lost answer.
 const importAttempts = 4
 
 // propImportToken is the named property that marks one import attempt, so
@@ -304,8 +304,8 @@ func (c *Client) importOnce(ctx context.Context, user, folderID string, pm *pars
 	case id == "":
 		return "", &Error{Op: "create message", Kind: ErrTransient, Err: errors.New("no message id in the response")}
 	}
-	for _, a := range pm.Attachments {
-		if err := c.addAttachment(ctx, user, id, a); err != nil {
+	for i, a := range pm.Attachments {
+		if err := c.addAttachment(ctx, user, id, i, a); err != nil {
 			// Leave no message without its attachments (or with one
 			// twice) behind.
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -467,9 +467,9 @@ func recipients(l []Address) []models.Recipientable {
 	return out
 }
 
-// addAttachment attaches one file: a POST when small, an upload session
-// otherwise.
-func (c *Client) addAttachment(ctx context.Context, user, msgID string, a *parsedAttachment) error {
+// addAttachment attaches one file, the message's have+1st: a POST when
+// small, an upload session otherwise.
+func (c *Client) addAttachment(ctx context.Context, user, msgID string, have int, a *parsedAttachment) error {
 	if a.Size <= attachmentPostMax {
 		rc, err := a.Open()
 		if err != nil {
@@ -483,10 +483,29 @@ func (c *Client) addAttachment(ctx context.Context, user, msgID string, a *parse
 		fa := models.NewFileAttachment()
 		c.describeAttachment(fa, a)
 		fa.SetContentBytes(data)
-		if _, err := c.user(user).Messages().ByMessageId(msgID).Attachments().Post(sendOnce(ctx), fa, nil); err != nil {
-			return withOp("add attachment", err)
+		for attempt := 1; ; attempt++ {
+			_, err := c.user(user).Messages().ByMessageId(msgID).Attachments().Post(sendOnce(ctx), fa, nil)
+			if err == nil {
+				return nil
+			}
+			if !uncertain(err) || attempt >= importAttempts || ctx.Err() != nil {
+				return withOp("add attachment", err)
+			}
+			// The answer was lost. Nobody else adds attachments to this
+			// new message, so counting them tells whether this one landed.
+			n, cerr := c.countAttachments(ctx, user, msgID)
+			switch {
+			case cerr != nil:
+				return fmt.Errorf("graph: add attachment: the answer was lost (%v), and counting the attachments failed: %w", err, cerr)
+			case n == have+1:
+				return nil
+			case n != have:
+				return fmt.Errorf("graph: add attachment: the message has %d attachments, expected %d or %d", n, have, have+1)
+			}
+			if err := sleepCtx(ctx, c.backoff(attempt)); err != nil {
+				return err
+			}
 		}
-		return nil
 	}
 	item := models.NewAttachmentItem()
 	at := models.FILE_ATTACHMENTTYPE
@@ -523,6 +542,21 @@ func (c *Client) addAttachment(ctx context.Context, user, msgID string, a *parse
 		return err
 	}
 	return nil
+}
+
+// countAttachments returns how many attachments a message has.
+func (c *Client) countAttachments(ctx context.Context, user, msgID string) (int, error) {
+	resp, err := c.user(user).Messages().ByMessageId(msgID).Attachments().Get(ctx, &users.ItemMessagesItemAttachmentsRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.ItemMessagesItemAttachmentsRequestBuilderGetQueryParameters{Select: []string{"id", "name", "size"}},
+	})
+	if err != nil {
+		return 0, withOp("list attachments", err)
+	}
+	n := 0
+	if resp != nil {
+		n = len(resp.GetValue())
+	}
+	return n, nil
 }
 
 func (c *Client) describeAttachment(fa models.FileAttachmentable, a *parsedAttachment) {
@@ -755,7 +789,7 @@ func (c *Client) UploadFile(ctx context.Context, driveID, parentID, name string,
 	}
 	target := c.driveURL(driveID) + "/items/" + url.PathEscape(parentID) + ":/" + url.PathEscape(name) + ":"
 	if size <= SimpleUploadMax {
-		return c.simpleUpload(ctx, driveID, target, size, r, o)
+		return c.simpleUpload(ctx, driveID, parentID, name, target, size, r, o)
 	}
 	body := drives.NewItemItemsItemCreateUploadSessionPostRequestBody()
 	props := models.NewDriveItemUploadableProperties()
@@ -860,7 +894,7 @@ func fileSystemInfo(o UploadOptions) models.FileSystemInfoable {
 }
 
 // simpleUpload PUTs a small file, then sets its fileSystemInfo.
-func (c *Client) simpleUpload(ctx context.Context, driveID, target string, size int64, r io.Reader, o UploadOptions) (DriveItem, error) {
+func (c *Client) simpleUpload(ctx context.Context, driveID, parentID, name, target string, size int64, r io.Reader, o UploadOptions) (DriveItem, error) {
 	data, err := io.ReadAll(io.LimitReader(r, size+1))
 	if err != nil {
 		return DriveItem{}, fmt.Errorf("graph: upload file: read source: %w", err)
@@ -868,20 +902,37 @@ func (c *Client) simpleUpload(ctx context.Context, driveID, target string, size 
 	if int64(len(data)) != size {
 		return DriveItem{}, fmt.Errorf("graph: upload file: the source has %d bytes, not %d", len(data), size)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, target+"/content?@microsoft.graph.conflictBehavior="+o.Conflict, bytes.NewReader(data))
-	if err != nil {
-		return DriveItem{}, fmt.Errorf("graph: upload file: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := c.send(req, false)
-	if err != nil {
-		return DriveItem{}, conflictAware("upload file", err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	it, err := decodeDriveItem("upload file", body)
-	if err != nil {
-		return DriveItem{}, err
+	// The PUT goes once at a time: when its answer is lost, the file may
+	// be there already, and a blind repeat would fail as a conflict (or
+	// make "name 1.ext"). Look for it first, as for a lost last fragment.
+	var it DriveItem
+	for attempt := 1; ; attempt++ {
+		req, err := http.NewRequestWithContext(sendOnce(ctx), http.MethodPut, target+"/content?@microsoft.graph.conflictBehavior="+o.Conflict, bytes.NewReader(data))
+		if err != nil {
+			return DriveItem{}, fmt.Errorf("graph: upload file: %w", err)
+		}
+		req.Header.Set("Content-Type", "application/octet-stream")
+		resp, err := c.send(req, false)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if it, err = decodeDriveItem("upload file", body); err != nil {
+				return DriveItem{}, err
+			}
+			break
+		}
+		if !uncertain(err) || attempt >= importAttempts || ctx.Err() != nil {
+			return DriveItem{}, conflictAware("upload file", err)
+		}
+		hash := quickxor.New()
+		hash.Write(data)
+		if found, ok := c.findUploaded(ctx, driveID, parentID, name, size, base64.StdEncoding.EncodeToString(hash.Sum(nil))); ok {
+			it = found
+			break
+		}
+		if err := sleepCtx(ctx, c.backoff(attempt)); err != nil {
+			return DriveItem{}, err
+		}
 	}
 	fsi := fileSystemInfo(o)
 	if fsi == nil {

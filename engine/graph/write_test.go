@@ -584,6 +584,9 @@ func TestImportMessageLostAnswers(t *testing.T) {
 			if err != nil || !slices.Equal(ids, []string{id}) {
 				t.Fatalf("messages in the folder: %v %v, want only %s", ids, err, id)
 			}
+			if ids, err := c.FindMessages(ctx, "me", "deleteditems", msgID); err != nil || len(ids) != 0 {
+				t.Errorf("half-made copies in Deleted Items: %v %v", ids, err)
+			}
 			m, err := srv.Tenant().Message(simtest.Alice, id)
 			if err != nil {
 				t.Fatal(err)
@@ -604,6 +607,47 @@ func TestImportMessageLostAnswers(t *testing.T) {
 			}
 			if lookups != tc.lookups {
 				t.Errorf("%d token lookups, want %d", lookups, tc.lookups)
+			}
+		})
+	}
+}
+
+// A small upload's PUT whose answer is lost has made the file: the upload
+// finds it instead of failing on the conflict, or making "name 1.txt".
+func TestSimpleUploadLostAnswer(t *testing.T) {
+	for _, conflict := range []string{"fail", "rename"} {
+		t.Run(conflict, func(t *testing.T) {
+			srv := simtest.Start(t, nil, m365sim.Options{})
+			c, _, _ := newClient(t, srv, simtest.Alice, nil)
+			ctx := ctxT(t)
+			d, err := c.GetDrive(ctx, "me")
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir, err := c.EnsureFolderPath(ctx, d.ID, "Lost PUT")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fi := srv.FaultInjector()
+			fi.SetConfig(m365sim.FaultConfig{Only: "PUT "})
+			fi.Force(m365sim.FaultLost, 1)
+			data := pattern(100_000, 9)
+			it, err := c.UploadFile(ctx, d.ID, dir.ID, "notes.txt", int64(len(data)), bytes.NewReader(data), UploadOptions{Conflict: conflict})
+			if err != nil {
+				t.Fatalf("UploadFile: %v", err)
+			}
+			if fi.Injected()[m365sim.FaultLost] != 1 || it.Name != "notes.txt" || it.Size != int64(len(data)) {
+				t.Fatalf("uploaded %+v after %v", it, fi.Injected())
+			}
+			items, _ := srv.Tenant().DriveItems(simtest.Alice)
+			var names []string
+			for _, x := range items {
+				if x.ParentID == dir.ID {
+					names = append(names, x.Name)
+				}
+			}
+			if !slices.Equal(names, []string{"notes.txt"}) {
+				t.Errorf("files in the folder: %q", names)
 			}
 		})
 	}

@@ -100,6 +100,7 @@ func (s *Server) mailWriteRoutes(mux *http.ServeMux) {
 	for _, p := range []string{"/messages/{mid}", "/mailFolders/{fid}/messages/{mid}"} {
 		s.userRoute(mux, "PATCH", p, true, s.handlePatchMessage)
 		s.userRoute(mux, "DELETE", p, true, s.handleDeleteMessage)
+		s.userRoute(mux, "GET", p+"/attachments", true, s.handleListAttachments)
 		s.userRoute(mux, "POST", p+"/attachments", true, s.handleAddAttachment)
 		s.userRoute(mux, "POST", p+"/attachments/createUploadSession", true, s.handleCreateAttachmentSession)
 	}
@@ -910,6 +911,58 @@ func (t *Tenant) addAttachment(u *User, msgID string, a Attachment) (Attachment,
 	m.Modified = a.Modified
 	m.touch(t.bump())
 	return a, nil
+}
+
+// handleListAttachments lists a message's attachments as fileAttachment
+// objects. Those added through Graph carry contentBytes (as Graph's list
+// does) unless $select leaves it out; for a message that came as MIME the
+// simulator lists names, types and sizes only.
+func (s *Server) handleListAttachments(w http.ResponseWriter, r *http.Request, u *User) {
+	id, ok := s.messageInFolder(w, r, u)
+	if !ok {
+		return
+	}
+	m, err := s.tenant.Message(u.ID, id)
+	if err != nil {
+		writeTenantError(w, err)
+		return
+	}
+	sel := map[string]bool{}
+	for _, f := range strings.Split(r.URL.Query().Get("$select"), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			sel[f] = true
+		}
+	}
+	vals := []map[string]any{}
+	if m.composed != nil || len(m.Attachments) > 0 {
+		for _, a := range m.Attachments {
+			v := attachmentJSON(a)
+			v["contentBytes"] = base64.StdEncoding.EncodeToString(a.Content)
+			vals = append(vals, v)
+		}
+	} else {
+		for i, a := range m.Header.Attachments {
+			ct := a.ContentType
+			if ct == "" {
+				ct = "application/octet-stream"
+			}
+			vals = append(vals, map[string]any{"@odata.type": "#microsoft.graph.fileAttachment", "id": fmt.Sprintf("%s-att%d", m.ID, i),
+				"name": a.Name, "contentType": ct, "size": a.Size, "isInline": a.Inline, "lastModifiedDateTime": graphTime(m.Modified)})
+		}
+	}
+	if len(sel) > 0 {
+		for _, v := range vals {
+			for k := range v {
+				if k != "id" && k != "@odata.type" && !sel[k] {
+					delete(v, k)
+				}
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"@odata.context": s.GraphURL() + "/$metadata#users('" + u.ID + "')/messages('" + id + "')/attachments",
+		"value":          vals,
+	})
 }
 
 func (s *Server) handleAddAttachment(w http.ResponseWriter, r *http.Request, u *User) {

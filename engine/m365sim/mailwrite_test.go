@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -391,6 +392,19 @@ func TestAttachmentsPostAndUploadSession(t *testing.T) {
 	if v := c.must(http.StatusOK, "GET", "/me/messages/"+url.PathEscape(id), nil); v["hasAttachments"] != true {
 		t.Errorf("hasAttachments %v", v["hasAttachments"])
 	}
+	// The list: with contentBytes, or only what $select names.
+	list := c.must(http.StatusOK, "GET", base, nil)["value"].([]any)
+	if len(list) != 2 {
+		t.Fatalf("listed %d attachments", len(list))
+	}
+	if a := list[1].(map[string]any); a["name"] != "big.bin" || a["size"] != float64(len(data)) || a["contentBytes"] != base64.StdEncoding.EncodeToString(data) {
+		t.Errorf("listed %v %v, content %d chars", a["name"], a["size"], len(fmt.Sprint(a["contentBytes"])))
+	}
+	list = c.must(http.StatusOK, "GET", base+"?$select=name,size", nil)["value"].([]any)
+	if a := list[0].(map[string]any); len(list) != 2 || a["name"] != "a3145728.bin" || a["contentBytes"] != nil || a["id"] == nil {
+		t.Errorf("listed with $select: %v", a)
+	}
+	c.wantError(http.StatusNotFound, "ErrorItemNotFound", "GET", "/me/messages/AAMkNone/attachments", nil)
 }
 
 func TestAttachmentSessionExpires(t *testing.T) {

@@ -41,21 +41,30 @@ func newSimEnv(t testing.TB, tn *m365sim.Tenant) *simEnv {
 	}
 	t.Cleanup(func() { c.Close() })
 	upn := simtest.Alice
+	e := &simEnv{t: t, srv: srv, tn: srv.Tenant(), r: repo.TestRepository(t), c: c, upn: upn,
+		acct: catalog.Account{HomeID: "home-alice", UPN: upn, DisplayName: "Alice", Kind: catalog.AccountWork}}
+	e.g = e.graphClient(3)
+	return e
+}
+
+// graphClient is a Graph client for Alice that tries each request up to
+// attempts times, with millisecond back-offs.
+func (e *simEnv) graphClient(attempts int) *graph.Client {
+	e.t.Helper()
 	g, err := graph.New(graph.Options{
-		GraphURL:   srv.GraphURL(),
-		HTTPClient: srv.HTTPClient(),
+		GraphURL:   e.srv.GraphURL(),
+		HTTPClient: e.srv.HTTPClient(),
 		Auth: graph.TokenFunc(func(context.Context) (string, error) {
-			tok, _, err := srv.IssueAccessToken(upn)
+			tok, _, err := e.srv.IssueAccessToken(e.upn)
 			return tok, err
 		}),
-		Account:     upn,
-		PacerConfig: graph.PacerConfig{BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxAttempts: 3},
+		Account:     e.upn,
+		PacerConfig: graph.PacerConfig{BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxAttempts: attempts},
 	})
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
-	return &simEnv{t: t, srv: srv, tn: srv.Tenant(), r: repo.TestRepository(t), c: c, g: g, upn: upn,
-		acct: catalog.Account{HomeID: "home-alice", UPN: upn, DisplayName: "Alice", Kind: catalog.AccountWork}}
+	return g
 }
 
 // backup runs one backup of Alice.
