@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lifeboat-backup/lifeboat/engine/backup"
 	"github.com/lifeboat-backup/lifeboat/engine/catalog"
 )
 
@@ -223,6 +224,13 @@ func (d *dirDest) write(ctx context.Context, s *Step, content io.Reader) error {
 	}
 	if n != s.Item.Size {
 		return fmt.Errorf("restore: %s: got %d bytes, expected %d", s.Path, n, s.Item.Size)
+	}
+	if s.Item.Item.Kind == catalog.KindFile {
+		if meta, err := backup.ParseFileMetadata(s.Item.Metadata); err == nil && !meta.Created.IsZero() {
+			if err := setCreated(f, meta.Created); err != nil {
+				return fmt.Errorf("restore: dating %s: %w", s.Path, err)
+			}
+		}
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("restore: writing %s: %w", s.Path, err)
