@@ -12,7 +12,7 @@ TEST_FLAGS  ?= -race -timeout 30m
 # an unlocked gnome-keyring, and an Xvfb screen.
 TEST_SESSION := installer/test-session.sh
 
-.PHONY: all deps build run demo-sim test test-short bench bench-restic crash-long lint fmt clean dist dist-test deps-dist icons
+.PHONY: all deps build run demo-sim test test-short bench bench-restic crash-long screenshots lint fmt clean dist dist-test deps-dist icons
 
 all: build
 
@@ -52,6 +52,13 @@ bench: deps build
 # Only the comparison with restic (no Go benchmarks).
 bench-restic: build
 	LIFEBOAT=$(BIN) bash installer/bench.sh
+
+# The real app on the demo company under Xvfb, walked through setup, the
+# dashboard during and after a backup, history, settings and a restore; a
+# PNG of each step goes to bin/screenshots (app/tour_test.go).
+screenshots: deps
+	rm -rf bin/screenshots
+	LIFEBOAT_TOUR_DIR=$(CURDIR)/bin/screenshots bash $(TEST_SESSION) $(GO) test -count=1 -run '^$$' ./app
 
 # The kill -9 crash test with 500 trials instead of the 50 `make test` runs.
 crash-long:

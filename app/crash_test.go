@@ -38,6 +38,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv("LIFEBOAT_TOUR_DIR"); dir != "" {
+		os.Exit(runTour(dir)) // make screenshots
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -30,6 +31,20 @@ type guiOptions struct {
 	seed int64
 	// tray starts the app hidden in the system tray.
 	tray bool
+	// autoApprove, with demo, approves the demo's sign-in codes by itself
+	// after this long (the screenshot tour; 0: a person approves).
+	autoApprove time.Duration
+	// started, when set, is called once the window is built (the tour).
+	started func(guiSession)
+}
+
+// guiSession is what the screenshot tour drives.
+type guiSession struct {
+	app    fyne.App
+	window fyne.Window
+	shell  *ui.Shell
+	env    *guiEnv
+	demo   *demoEnv
 }
 
 // runGUI opens the desktop app. With --demo it first starts the simulated
@@ -38,8 +53,10 @@ type guiOptions struct {
 func runGUI(ctx context.Context, g *globals, o guiOptions) error {
 	e := &guiEnv{g: g, osSchedule: !o.demo}
 	suggestion := ""
+	var demo *demoEnv
 	if o.demo {
-		demo, err := startDemo(g, o.seed)
+		var err error
+		demo, err = startDemo(g, o.seed, o.autoApprove)
 		if err != nil {
 			return err
 		}
@@ -122,6 +139,9 @@ func runGUI(ctx context.Context, g *globals, o guiOptions) error {
 		<-ctx.Done()
 		fyne.Do(a.Quit)
 	}()
+	if o.started != nil {
+		o.started(guiSession{app: a, window: w, shell: shell, env: e, demo: demo})
+	}
 	if o.tray {
 		a.Run()
 	} else {
@@ -168,12 +188,12 @@ func (d *demoEnv) close() {
 // startDemo starts the demo company in this process and points this
 // process's settings at a throwaway config folder: the demo never touches
 // the owner's real sign-in or settings.
-func startDemo(g *globals, seed int64) (*demoEnv, error) {
+func startDemo(g *globals, seed int64, autoApprove time.Duration) (*demoEnv, error) {
 	tenant, err := m365sim.GenerateDemo(seed, m365sim.DemoOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("demo company: %w", err)
 	}
-	srv, err := m365sim.NewServer(tenant, m365sim.Options{Logger: g.logger()})
+	srv, err := m365sim.NewServer(tenant, m365sim.Options{Logger: g.logger(), AutoApprove: autoApprove})
 	if err != nil {
 		return nil, fmt.Errorf("demo company: %w", err)
 	}

@@ -115,7 +115,7 @@ func TestProgressViewRendersAndPauses(t *testing.T) {
 	if !pv.Throttle.Visible() || !strings.Contains(pv.Throttle.Text, "Microsoft asked us to slow down, continuing in 30 s") {
 		t.Errorf("throttling: visible %v %q", pv.Throttle.Visible(), pv.Throttle.Text)
 	}
-	if pv.Current.Text != "Invoices/March.pdf" || pv.Headline.Text != "Backing up for paul@bakery.test…" {
+	if pv.Current.Text != "Copying: Invoices/March.pdf" || pv.Headline.Text != "Backing up for paul@bakery.test…" {
 		t.Errorf("current %q, headline %q", pv.Current.Text, pv.Headline.Text)
 	}
 

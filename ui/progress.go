@@ -164,7 +164,7 @@ func (v *ProgressView) Show(p Progress) {
 	if p.ItemsTotal > 0 {
 		items = fmt.Sprintf("%d of about %d", p.ItemsDone, p.ItemsTotal)
 	}
-	line := items + " emails and files, " + formatBytes(p.BytesDone) + " copied"
+	line := items + itemsNoun(max(p.ItemsDone, p.ItemsTotal)) + ", " + formatBytes(p.BytesDone) + " copied"
 	if p.Skipped > 0 {
 		line += fmt.Sprintf(", %d skipped for now", p.Skipped)
 	}
@@ -175,9 +175,13 @@ func (v *ProgressView) Show(p Progress) {
 		line += " · less than a minute left"
 	}
 	v.Items.SetText(line)
-	v.Current.SetText(p.Current)
+	current := ""
+	if p.Current != "" {
+		current = "Copying: " + p.Current // a subject or file name alone reads like a message to the owner
+	}
+	v.Current.SetText(current)
 	if p.Throttled != "" {
-		v.Throttle.SetText(p.Throttled + ". This is normal for a first backup; Lifeboat keeps going by itself.")
+		v.Throttle.SetText(p.Throttled + ". This is normal when there is a lot to copy; Lifeboat keeps going by itself.")
 		v.Throttle.Show()
 	} else {
 		v.Throttle.Hide()
@@ -256,7 +260,7 @@ func (v *ProgressView) setIdle(headline string) {
 func resultSentence(r BackupResult) string {
 	switch r.Outcome {
 	case OutcomeDone:
-		return fmt.Sprintf("Backup finished: %d emails and files checked, %s copied.", r.Items, formatBytes(r.Bytes))
+		return fmt.Sprintf("Backup finished: %d%s checked, %s copied.", r.Items, itemsNoun(r.Items), formatBytes(r.Bytes))
 	case OutcomeDoneWithSkips:
 		return fmt.Sprintf("Backup finished, but %d items could not be copied this time (see History). Lifeboat tries them again next time.", r.Skipped)
 	case OutcomeSignInNeeded:
@@ -268,4 +272,12 @@ func resultSentence(r BackupResult) string {
 	default:
 		return "The backup did not finish: " + r.Message
 	}
+}
+
+// itemsNoun follows a count of backed-up items.
+func itemsNoun(n int64) string {
+	if n == 1 {
+		return " email or file"
+	}
+	return " emails and files"
 }

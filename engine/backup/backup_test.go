@@ -3,7 +3,9 @@ package backup
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -313,15 +315,31 @@ func TestParseMIME(t *testing.T) {
 
 func TestThrottlingIsReported(t *testing.T) {
 	e := newEnv(t, nil, simtest.Alice)
-	e.srv.FaultInjector().SetConfig(m365sim.FaultConfig{RetryAfter: 20 * time.Millisecond, Storm: -1})
+	e.srv.FaultInjector().SetConfig(m365sim.FaultConfig{RetryAfter: 300 * time.Millisecond, Storm: -1})
 	e.srv.FaultInjector().Force(m365sim.Fault429, 2)
 	mon := NewMonitor()
+	var mu sync.Mutex
+	var said []string
 	res := e.mustRun(func(o *Options) {
 		o.Monitor = mon
 		o.Graph = e.client(mon.Observe)
+		// Only reports that something forces: a wait must be one of them,
+		// since while everything waits nothing else would say why.
+		o.ProgressInterval = time.Hour
+		o.OnProgress = func(p Progress) {
+			mu.Lock()
+			said = append(said, p.Throttled)
+			mu.Unlock()
+		}
 	})
 	if res.Status != catalog.RunCompleted {
 		t.Fatalf("status %s %+v", res.Status, res.Skipped)
+	}
+	mu.Lock()
+	told := slices.ContainsFunc(said, func(s string) bool { return strings.Contains(s, "slow down") })
+	mu.Unlock()
+	if !told {
+		t.Errorf("no progress report said Microsoft asked to slow down: %q", said)
 	}
 	if e.srv.FaultInjector().Injected()[m365sim.Fault429] == 0 {
 		t.Fatal("no 429 injected")

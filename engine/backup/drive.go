@@ -272,6 +272,9 @@ func (dr *driveRun) page(ctx context.Context, page []graph.DriveItem) error {
 			return err
 		}
 		j.res = res
+		if res.ok {
+			ru.prog.update(false, func(p *Progress) { p.ItemsDone++ }) // as in mail
+		}
 		return nil
 	})
 	// A page cut short still records what was downloaded (see mail).
@@ -299,7 +302,9 @@ func (dr *driveRun) page(ctx context.Context, page []graph.DriveItem) error {
 		if uerr := dr.upsert(j.f); uerr != nil {
 			return errors.Join(err, uerr)
 		}
-		ru.prog.update(false, func(p *Progress) { p.ItemsDone++ })
+		if !j.get {
+			ru.prog.update(false, func(p *Progress) { p.ItemsDone++ })
+		}
 	}
 	return err
 }

@@ -343,6 +343,11 @@ func (mr *mailRun) page(ctx context.Context, f *mailFolder, page []graph.Message
 			return err
 		}
 		results[i] = res
+		if res.ok {
+			// Counted as it arrives, so the count moves with the bytes
+			// rather than a page at a time; a failure counts as a skip.
+			ru.prog.update(false, func(p *Progress) { p.ItemsDone++ })
+		}
 		return nil
 	})
 	// A page cut short (cancelled, a fatal error) still records what was
@@ -374,7 +379,9 @@ func (mr *mailRun) page(ctx context.Context, f *mailFolder, page []graph.Message
 		if uerr := mr.upsert(f, msg, info); uerr != nil {
 			return errors.Join(err, uerr)
 		}
-		ru.prog.update(false, func(p *Progress) { p.ItemsDone++ })
+		if !j.get {
+			ru.prog.update(false, func(p *Progress) { p.ItemsDone++ })
+		}
 	}
 	return err
 }

@@ -53,6 +53,20 @@ type Monitor struct {
 	last  graph.Event
 	until time.Time
 	count int
+	// onWait, set by a run, reports progress at once when a wait begins:
+	// while every request waits no other progress would say why.
+	onWait func()
+}
+
+// listen sets (or with nil clears) the function Observe calls when a wait
+// begins.
+func (m *Monitor) listen(f func()) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	m.onWait = f
+	m.mu.Unlock()
 }
 
 // NewMonitor returns a Monitor.
@@ -61,11 +75,15 @@ func NewMonitor() *Monitor { return &Monitor{} }
 // Observe records a Graph event.
 func (m *Monitor) Observe(e graph.Event) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.last = e
 	m.until = time.Now().Add(e.Wait)
 	if e.Kind == graph.EventThrottled {
 		m.count++
+	}
+	onWait := m.onWait
+	m.mu.Unlock()
+	if onWait != nil && e.Wait > 0 {
+		onWait()
 	}
 }
 

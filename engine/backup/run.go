@@ -146,6 +146,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		prog: &tracker{fn: o.OnProgress, mon: o.Monitor, interval: o.ProgressInterval, start: time.Now()}}
 	ru.res.Snapshots = map[string]repo.ID{}
 	ru.prog.p.Account = o.Account.UPN
+	o.Monitor.listen(func() { ru.prog.update(true, func(*Progress) {}) })
+	defer o.Monitor.listen(nil)
 	return ru.run(ctx)
 }
 
