@@ -472,16 +472,8 @@ func TestUploadFileRetriesFaultyFragments(t *testing.T) {
 func TestUploadFileSurvivesLostResponses(t *testing.T) {
 	srv := simtest.Start(t, nil, m365sim.Options{Faults: m365sim.FaultConfig{
 		Seed: 5, Rate: map[m365sim.FaultKind]float64{m365sim.FaultTruncate: 0.35}, Storm: -1, Only: "/_upload/"}})
-	c, _, _ := newClient(t, srv, simtest.Alice, nil)
+	c, d, dir := driveDir(t, srv, "Lost")
 	ctx := ctxT(t)
-	d, err := c.GetDrive(ctx, "me")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := c.EnsureFolderPath(ctx, d.ID, "Lost")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i := range 8 {
 		data := pattern(UploadFragmentSize+5000, uint32(20+i))
 		name := fmt.Sprintf("file-%d.bin", i)
@@ -618,16 +610,8 @@ func TestSimpleUploadLostAnswer(t *testing.T) {
 	for _, conflict := range []string{"fail", "rename"} {
 		t.Run(conflict, func(t *testing.T) {
 			srv := simtest.Start(t, nil, m365sim.Options{})
-			c, _, _ := newClient(t, srv, simtest.Alice, nil)
+			c, d, dir := driveDir(t, srv, "Lost PUT")
 			ctx := ctxT(t)
-			d, err := c.GetDrive(ctx, "me")
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir, err := c.EnsureFolderPath(ctx, d.ID, "Lost PUT")
-			if err != nil {
-				t.Fatal(err)
-			}
 			fi := srv.FaultInjector()
 			fi.SetConfig(m365sim.FaultConfig{Only: "PUT "})
 			fi.Force(m365sim.FaultLost, 1)
@@ -651,4 +635,19 @@ func TestSimpleUploadLostAnswer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// driveDir makes Alice's client, her drive and a folder at path in it.
+func driveDir(t *testing.T, srv *m365sim.Server, path string) (*Client, Drive, DriveItem) {
+	t.Helper()
+	c, _, _ := newClient(t, srv, simtest.Alice, nil)
+	d, err := c.GetDrive(ctxT(t), "me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := c.EnsureFolderPath(ctxT(t), d.ID, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, d, dir
 }
