@@ -188,7 +188,12 @@ func (c *Client) createMailFolder(ctx context.Context, user, parent, name string
 // FindMessages returns the ids of messages in folderID with that
 // internetMessageId.
 func (c *Client) FindMessages(ctx context.Context, user, folderID, internetMessageID string) ([]string, error) {
-	filter := "internetMessageId eq '" + strings.ReplaceAll(internetMessageID, "'", "''") + "'"
+	return c.messageIDs(ctx, "find messages", user, folderID, "internetMessageId eq '"+strings.ReplaceAll(internetMessageID, "'", "''")+"'")
+}
+
+// messageIDs returns the ids of the messages in folderID that filter
+// matches, following every page.
+func (c *Client) messageIDs(ctx context.Context, op, user, folderID, filter string) ([]string, error) {
 	top := int32(50)
 	b := c.user(user).MailFolders().ByMailFolderId(folderID).Messages()
 	resp, err := b.Get(ctx, &users.ItemMailFoldersItemMessagesRequestBuilderGetRequestConfiguration{
@@ -198,7 +203,7 @@ func (c *Client) FindMessages(ctx context.Context, user, folderID, internetMessa
 	prev := ""
 	for {
 		if err != nil {
-			return nil, withOp("find messages", err)
+			return nil, withOp(op, err)
 		}
 		if resp == nil {
 			return ids, nil
@@ -243,36 +248,16 @@ type ImportMeta struct {
 // attachment fails, the half-made message is deleted again.
 //
 // A create or attachment whose answer was lost is not simply sent again,
-// which could leave two copies: each import carries a random token in a
-// named property, and after a lost create the folder is searched for it;
-// after a lost attachment the message's attachments are counted.
+// which could leave two copies (see sendChecked): the import carries a
+// random token in a named property, so after a lost create the folder is
+// searched for it; after a lost attachment the message's attachments are
+// counted.
 func (c *Client) ImportMessage(ctx context.Context, user, folderID string, mime io.Reader, meta ImportMeta) (string, error) {
 	pm, err := parseMIME(mime, "")
 	if err != nil {
 		return "", fmt.Errorf("graph: import message: %w", err)
 	}
 	defer pm.Close()
-	for attempt := 1; ; attempt++ {
-		id, err := c.importOnce(ctx, user, folderID, pm, meta)
-		if err == nil || !uncertain(err) || attempt >= importAttempts || ctx.Err() != nil {
-			return id, err
-		}
-		c.log.Debug("graph: an import's answer was lost; trying again", "attempt", attempt, "err", err)
-		if err := sleepCtx(ctx, c.backoff(attempt)); err != nil {
-			return "", err
-		}
-	}
-}
-
-// importAttempts bounds how often an import or upload starts over after a
-// lost answer.
-const importAttempts = 4
-
-// propImportToken is the named property that marks one import attempt, so
-// that a create whose answer was lost can be found again.
-const propImportToken = "String {1d4e2b3a-7c51-4f0e-9a61-5b3f0c8e2d47} Name LifeboatImportToken"
-
-func (c *Client) importOnce(ctx context.Context, user, folderID string, pm *parsedMessage, meta ImportMeta) (string, error) {
 	msg, err := importBody(pm, meta)
 	if err != nil {
 		return "", err
@@ -283,31 +268,30 @@ func (c *Client) importOnce(ctx context.Context, user, folderID string, pm *pars
 	}
 	token := hex.EncodeToString(raw[:])
 	msg.SetSingleValueExtendedProperties(append(msg.GetSingleValueExtendedProperties(), extProp(propImportToken, token)))
-	created, err := c.user(user).MailFolders().ByMailFolderId(folderID).Messages().Post(sendOnce(ctx), msg, nil)
 	id := ""
-	if err == nil && created != nil {
-		id = str(created.GetId())
+	err = c.sendChecked(ctx, "create message", func(ctx context.Context) error {
+		created, err := c.user(user).MailFolders().ByMailFolderId(folderID).Messages().Post(ctx, msg, nil)
+		if err == nil && created != nil {
+			id = str(created.GetId())
+		}
+		return err
+	}, func() (bool, error) {
+		filter := "singleValueExtendedProperties/Any(ep: ep/id eq '" + propImportToken + "' and ep/value eq '" + token + "')"
+		ids, err := c.messageIDs(ctx, "find an imported message", user, folderID, filter)
+		if len(ids) > 0 {
+			id = ids[0]
+		}
+		return len(ids) > 0, err
+	})
+	if err != nil {
+		return "", err
 	}
-	switch {
-	case err != nil && uncertain(err):
-		ids, ferr := c.findByToken(ctx, user, folderID, token)
-		if ferr != nil {
-			// Not knowing, a second try could make a second copy.
-			return "", fmt.Errorf("graph: create message: the answer was lost (%v), and looking for the message failed: %w", err, ferr)
-		}
-		if len(ids) == 0 {
-			return "", withOp("create message", err) // not created: try again
-		}
-		id = ids[0]
-	case err != nil:
-		return "", withOp("create message", err)
-	case id == "":
+	if id == "" {
 		return "", &Error{Op: "create message", Kind: ErrTransient, Err: errors.New("no message id in the response")}
 	}
 	for i, a := range pm.Attachments {
 		if err := c.addAttachment(ctx, user, id, i, a); err != nil {
-			// Leave no message without its attachments (or with one
-			// twice) behind.
+			// Leave no message without its attachments behind.
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			if derr := c.DeleteMessage(dctx, user, id); derr != nil {
 				c.log.Warn("graph: could not remove a partly imported message", "err", derr)
@@ -319,24 +303,40 @@ func (c *Client) importOnce(ctx context.Context, user, folderID string, pm *pars
 	return id, nil
 }
 
-// findByToken returns the messages in folderID that carry an import token.
-func (c *Client) findByToken(ctx context.Context, user, folderID, token string) ([]string, error) {
-	filter := "singleValueExtendedProperties/Any(ep: ep/id eq '" + propImportToken + "' and ep/value eq '" + token + "')"
-	resp, err := c.user(user).MailFolders().ByMailFolderId(folderID).Messages().Get(ctx, &users.ItemMailFoldersItemMessagesRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.ItemMailFoldersItemMessagesRequestBuilderGetQueryParameters{Filter: &filter, Select: []string{"id"}},
-	})
-	if err != nil {
-		return nil, withOp("find an imported message", err)
-	}
-	var ids []string
-	if resp != nil {
-		for _, m := range resp.GetValue() {
-			if id := str(m.GetId()); id != "" {
-				ids = append(ids, id)
-			}
+// propImportToken is the named property that marks an import, so that a
+// create whose answer was lost can be found again.
+const propImportToken = "String {1d4e2b3a-7c51-4f0e-9a61-5b3f0c8e2d47} Name LifeboatImportToken"
+
+// sendAttempts bounds how often sendChecked sends a request whose answers
+// were lost.
+const sendAttempts = 4
+
+// sendChecked sends a request that creates something (send, given a
+// context that keeps the transport from repeating it) and, when the
+// answer is lost, asks landed whether it was carried out before sending
+// it again. Any other failure, or not being able to tell, ends it: a
+// second copy is worse than a failed item the next attempt retries.
+func (c *Client) sendChecked(ctx context.Context, op string, send func(context.Context) error, landed func() (bool, error)) error {
+	for attempt := 1; ; attempt++ {
+		err := send(sendOnce(ctx))
+		if err == nil {
+			return nil
+		}
+		if !uncertain(err) || attempt >= sendAttempts || ctx.Err() != nil {
+			return withOp(op, err)
+		}
+		ok, lerr := landed()
+		if lerr != nil {
+			return fmt.Errorf("graph: %s: the answer was lost (%v), and checking whether it was done failed: %w", op, err, lerr)
+		}
+		if ok {
+			return nil
+		}
+		c.log.Debug("graph: an answer was lost and nothing was done; sending again", "op", op, "attempt", attempt)
+		if err := sleepCtx(ctx, c.backoff(attempt)); err != nil {
+			return err
 		}
 	}
-	return ids, nil
 }
 
 // importBody builds the JSON message of an import.
@@ -483,29 +483,18 @@ func (c *Client) addAttachment(ctx context.Context, user, msgID string, have int
 		fa := models.NewFileAttachment()
 		c.describeAttachment(fa, a)
 		fa.SetContentBytes(data)
-		for attempt := 1; ; attempt++ {
-			_, err := c.user(user).Messages().ByMessageId(msgID).Attachments().Post(sendOnce(ctx), fa, nil)
-			if err == nil {
-				return nil
+		// Nobody else adds attachments to this new message, so counting
+		// them tells whether a POST whose answer was lost landed.
+		return c.sendChecked(ctx, "add attachment", func(ctx context.Context) error {
+			_, err := c.user(user).Messages().ByMessageId(msgID).Attachments().Post(ctx, fa, nil)
+			return err
+		}, func() (bool, error) {
+			n, err := c.countAttachments(ctx, user, msgID)
+			if err == nil && n != have && n != have+1 {
+				err = fmt.Errorf("the message has %d attachments, expected %d or %d", n, have, have+1)
 			}
-			if !uncertain(err) || attempt >= importAttempts || ctx.Err() != nil {
-				return withOp("add attachment", err)
-			}
-			// The answer was lost. Nobody else adds attachments to this
-			// new message, so counting them tells whether this one landed.
-			n, cerr := c.countAttachments(ctx, user, msgID)
-			switch {
-			case cerr != nil:
-				return fmt.Errorf("graph: add attachment: the answer was lost (%v), and counting the attachments failed: %w", err, cerr)
-			case n == have+1:
-				return nil
-			case n != have:
-				return fmt.Errorf("graph: add attachment: the message has %d attachments, expected %d or %d", n, have, have+1)
-			}
-			if err := sleepCtx(ctx, c.backoff(attempt)); err != nil {
-				return err
-			}
-		}
+			return n == have+1, err
+		})
 	}
 	item := models.NewAttachmentItem()
 	at := models.FILE_ATTACHMENTTYPE
@@ -902,37 +891,35 @@ func (c *Client) simpleUpload(ctx context.Context, driveID, parentID, name, targ
 	if int64(len(data)) != size {
 		return DriveItem{}, fmt.Errorf("graph: upload file: the source has %d bytes, not %d", len(data), size)
 	}
-	// The PUT goes once at a time: when its answer is lost, the file may
-	// be there already, and a blind repeat would fail as a conflict (or
-	// make "name 1.ext"). Look for it first, as for a lost last fragment.
+	// When the PUT's answer is lost the file may be there already, and a
+	// blind repeat would fail as a conflict (or make "name 1.ext"): look
+	// for it by size and hash, as for a lost last fragment.
 	var it DriveItem
-	for attempt := 1; ; attempt++ {
-		req, err := http.NewRequestWithContext(sendOnce(ctx), http.MethodPut, target+"/content?@microsoft.graph.conflictBehavior="+o.Conflict, bytes.NewReader(data))
+	err = c.sendChecked(ctx, "upload file", func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, target+"/content?@microsoft.graph.conflictBehavior="+o.Conflict, bytes.NewReader(data))
 		if err != nil {
-			return DriveItem{}, fmt.Errorf("graph: upload file: %w", err)
+			return err
 		}
 		req.Header.Set("Content-Type", "application/octet-stream")
 		resp, err := c.send(req, false)
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if it, err = decodeDriveItem("upload file", body); err != nil {
-				return DriveItem{}, err
-			}
-			break
+		if err != nil {
+			return conflictAware("upload file", err)
 		}
-		if !uncertain(err) || attempt >= importAttempts || ctx.Err() != nil {
-			return DriveItem{}, conflictAware("upload file", err)
-		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		it, err = decodeDriveItem("upload file", body)
+		return err
+	}, func() (bool, error) {
 		hash := quickxor.New()
 		hash.Write(data)
-		if found, ok := c.findUploaded(ctx, driveID, parentID, name, size, base64.StdEncoding.EncodeToString(hash.Sum(nil))); ok {
+		found, ok := c.findUploaded(ctx, driveID, parentID, name, size, base64.StdEncoding.EncodeToString(hash.Sum(nil)))
+		if ok {
 			it = found
-			break
 		}
-		if err := sleepCtx(ctx, c.backoff(attempt)); err != nil {
-			return DriveItem{}, err
-		}
+		return ok, nil
+	})
+	if err != nil {
+		return DriveItem{}, err
 	}
 	fsi := fileSystemInfo(o)
 	if fsi == nil {
