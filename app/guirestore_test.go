@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"image"
 	"image/png"
 	"io"
 	"os"
@@ -502,18 +503,7 @@ func (d *wizardDriver) until(wants ...string) {
 func (d *wizardDriver) shot(name string) {
 	d.t.Helper()
 	img := d.win.Canvas().Capture()
-	b := img.Bounds()
-	first := img.At(b.Min.X, b.Min.Y)
-	varied := false
-	for y := b.Min.Y; y < b.Max.Y && !varied; y += 7 {
-		for x := b.Min.X; x < b.Max.X; x += 7 {
-			if img.At(x, y) != first {
-				varied = true
-				break
-			}
-		}
-	}
-	if !varied {
+	if blank(img) {
 		d.t.Errorf("screenshot %s is blank", name)
 	}
 	f, err := os.Create(filepath.Join(d.shots, "restore-"+name+".png"))
@@ -529,13 +519,7 @@ func (d *wizardDriver) shot(name string) {
 // find returns the first shown object that matches.
 func (d *wizardDriver) find(match func(fyne.CanvasObject) bool) fyne.CanvasObject {
 	d.t.Helper()
-	var found fyne.CanvasObject
-	walkShown(d.win.Content(), nil, func(o fyne.CanvasObject, _ []fyne.CanvasObject) bool {
-		if found == nil && match(o) {
-			found = o
-		}
-		return found == nil
-	})
+	found := find(d.win.Content(), match)
 	if found == nil {
 		d.t.Fatal("no such widget in the window")
 	}
@@ -545,39 +529,65 @@ func (d *wizardDriver) find(match func(fyne.CanvasObject) bool) fyne.CanvasObjec
 func (d *wizardDriver) button(text string) *widget.Button {
 	d.t.Helper()
 	var b *widget.Button
-	d.eventually("an enabled "+text+" button", func() bool {
-		b = nil
-		walkShown(d.win.Content(), nil, func(o fyne.CanvasObject, _ []fyne.CanvasObject) bool {
-			if v, ok := o.(*widget.Button); ok && v.Text == text && !v.Disabled() {
-				b = v
-			}
-			return b == nil
-		})
-		return b != nil
-	})
+	d.eventually("an enabled "+text+" button", func() bool { b = enabledButton(d.win.Content(), text); return b != nil })
 	return b
 }
 
-// tapRow taps the list row that shows text (its nearest tappable parent),
-// once it is shown.
+// tapRow taps the list row that shows text, once it is shown.
 func (d *wizardDriver) tapRow(text string) {
 	d.t.Helper()
 	var row fyne.Tappable
-	d.eventually("a row showing "+text, func() bool {
-		walkShown(d.win.Content(), nil, func(o fyne.CanvasObject, parents []fyne.CanvasObject) bool {
-			if l, ok := o.(*widget.Label); ok && l.Text == text && row == nil {
-				for i := len(parents) - 1; i >= 0; i-- {
-					if tp, ok := parents[i].(fyne.Tappable); ok {
-						row = tp
-						break
-					}
-				}
-			}
-			return row == nil
-		})
-		return row != nil
-	})
+	d.eventually("a row showing "+text, func() bool { row = rowShowing(d.win.Content(), text); return row != nil })
 	test.Tap(row)
+}
+
+// blank says whether an image is one colour (nothing was painted).
+func blank(img image.Image) bool {
+	b := img.Bounds()
+	first := img.At(b.Min.X, b.Min.Y)
+	for y := b.Min.Y; y < b.Max.Y; y += 5 {
+		for x := b.Min.X; x < b.Max.X; x += 5 {
+			if img.At(x, y) != first {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func find(root fyne.CanvasObject, match func(fyne.CanvasObject) bool) fyne.CanvasObject {
+	var found fyne.CanvasObject
+	walkShown(root, nil, func(o fyne.CanvasObject, _ []fyne.CanvasObject) bool {
+		if match(o) {
+			found = o
+		}
+		return found == nil
+	})
+	return found
+}
+
+// enabledButton returns the shown, enabled button labelled text, or nil.
+func enabledButton(root fyne.CanvasObject, text string) *widget.Button {
+	b, _ := find(root, func(o fyne.CanvasObject) bool {
+		v, ok := o.(*widget.Button)
+		return ok && v.Text == text && !v.Disabled()
+	}).(*widget.Button)
+	return b
+}
+
+// rowShowing returns the tappable parent (a list row) of the label that
+// shows text, or nil.
+func rowShowing(root fyne.CanvasObject, text string) fyne.Tappable {
+	var row fyne.Tappable
+	walkShown(root, nil, func(o fyne.CanvasObject, parents []fyne.CanvasObject) bool {
+		if l, ok := o.(*widget.Label); ok && l.Text == text {
+			for i := len(parents) - 1; i >= 0 && row == nil; i-- {
+				row, _ = parents[i].(fyne.Tappable)
+			}
+		}
+		return row == nil
+	})
+	return row
 }
 
 func walkShown(o fyne.CanvasObject, parents []fyne.CanvasObject, fn func(o fyne.CanvasObject, parents []fyne.CanvasObject) bool) bool {

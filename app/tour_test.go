@@ -394,17 +394,7 @@ func decodeXWD(b []byte) (image.Image, error) {
 
 func (t *tour) tapButton(w fyne.Window, text string) error {
 	var b *widget.Button
-	err := t.until("an enabled "+text+" button", func() bool {
-		b = nil
-		if o := find(w.Content(), func(o fyne.CanvasObject) bool {
-			v, ok := o.(*widget.Button)
-			return ok && v.Text == text && !v.Disabled()
-		}); o != nil {
-			b = o.(*widget.Button)
-		}
-		return b != nil
-	})
-	if err != nil {
+	if err := t.until("an enabled "+text+" button", func() bool { b = enabledButton(w.Content(), text); return b != nil }); err != nil {
 		return err
 	}
 	t.tap(b)
@@ -414,45 +404,9 @@ func (t *tour) tapButton(w fyne.Window, text string) error {
 // tapRow taps the list row that shows text.
 func (t *tour) tapRow(w fyne.Window, text string) error {
 	var row fyne.Tappable
-	err := t.until("a row showing "+text, func() bool {
-		walkShown(w.Content(), nil, func(o fyne.CanvasObject, parents []fyne.CanvasObject) bool {
-			if l, ok := o.(*widget.Label); ok && l.Text == text {
-				for i := len(parents) - 1; i >= 0 && row == nil; i-- {
-					row, _ = parents[i].(fyne.Tappable)
-				}
-			}
-			return row == nil
-		})
-		return row != nil
-	})
-	if err != nil {
+	if err := t.until("a row showing "+text, func() bool { row = rowShowing(w.Content(), text); return row != nil }); err != nil {
 		return err
 	}
 	t.do(func() { row.Tapped(&fyne.PointEvent{}) })
 	return nil
-}
-
-// blank says whether an image is one colour (nothing was painted).
-func blank(img image.Image) bool {
-	b := img.Bounds()
-	first := img.At(b.Min.X, b.Min.Y)
-	for y := b.Min.Y; y < b.Max.Y; y += 5 {
-		for x := b.Min.X; x < b.Max.X; x += 5 {
-			if img.At(x, y) != first {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func find(root fyne.CanvasObject, match func(fyne.CanvasObject) bool) fyne.CanvasObject {
-	var found fyne.CanvasObject
-	walkShown(root, nil, func(o fyne.CanvasObject, _ []fyne.CanvasObject) bool {
-		if match(o) {
-			found = o
-		}
-		return found == nil
-	})
-	return found
 }
