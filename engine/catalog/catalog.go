@@ -102,8 +102,9 @@ type Catalog struct {
 	r    *sql.DB // read-only connections
 }
 
-// dsn builds the driver's data source name for path.
-func dsn(path string, busy time.Duration, readOnly bool) (string, error) {
+// dsn builds the driver's data source name for path: a read-only or a
+// writing connection with a page cache of cacheKB.
+func dsn(path string, busy time.Duration, readOnly bool, cacheKB int) (string, error) {
 	if path == "" || strings.ContainsAny(path, "?\x00") || strings.HasPrefix(path, "file:") {
 		return "", fmt.Errorf("%w: unsupported catalog path %q", ErrInvalid, path)
 	}
@@ -113,12 +114,11 @@ func dsn(path string, busy time.Duration, readOnly bool) (string, error) {
 	q.Add("_pragma", "trusted_schema(0)")
 	q.Add("_pragma", "cell_size_check(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -cacheKB))
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
-		q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -readCacheKB))
 	} else {
 		q.Set("_txlock", "immediate")
-		q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -writeCacheKB))
 	}
 	return path + "?" + q.Encode(), nil
 }
@@ -132,11 +132,11 @@ func Open(ctx context.Context, path string, opts Options) (*Catalog, error) {
 
 func open(ctx context.Context, path string, opts Options, migs []migration) (_ *Catalog, err error) {
 	opts = opts.withDefaults()
-	wdsn, err := dsn(path, opts.BusyTimeout, false)
+	wdsn, err := dsn(path, opts.BusyTimeout, false, writeCacheKB)
 	if err != nil {
 		return nil, err
 	}
-	rdsn, _ := dsn(path, opts.BusyTimeout, true)
+	rdsn, _ := dsn(path, opts.BusyTimeout, true, readCacheKB)
 	c := &Catalog{path: path, opts: opts}
 	defer func() {
 		if err != nil {

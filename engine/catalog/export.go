@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 )
@@ -41,11 +40,10 @@ func (c *Catalog) ExportTo(ctx context.Context, path string) error {
 	// A connection of its own: the read pool is query-only, and the
 	// writer's connection may be held by an open Batch. VACUUM INTO only
 	// reads the catalog, so writers go on meanwhile.
-	d, _ := dsn(c.path, c.opts.BusyTimeout, false)
 	// VACUUM rebuilds every index, and SQLite sorts in memory up to the
 	// connection's cache size before spilling to a temporary file: a
 	// small cache keeps the copy from doubling a backup's memory.
-	d += "&_pragma=" + url.QueryEscape(fmt.Sprintf("cache_size(%d)", -exportCacheKB))
+	d, _ := dsn(c.path, c.opts.BusyTimeout, false, exportCacheKB)
 	db, err := sql.Open("sqlite", d)
 	if err != nil {
 		return fmt.Errorf("catalog: exporting to %s: %w", path, err)
@@ -91,7 +89,7 @@ func (c *Catalog) WriteCopy(ctx context.Context, w io.Writer) (int64, error) {
 // A damaged copy gives ErrCorrupt; one from a newer Lifeboat ErrNewerSchema.
 // No catalog may be open at path.
 func Import(ctx context.Context, r io.Reader, path string, opts Options) (*Catalog, error) {
-	if _, err := dsn(path, 0, false); err != nil {
+	if _, err := dsn(path, 0, false, writeCacheKB); err != nil {
 		return nil, fmt.Errorf("catalog: importing: %w", err)
 	}
 	dir, err := os.MkdirTemp(filepath.Dir(path), ".catalog-import-")
@@ -140,7 +138,7 @@ func install(tmp, path string) error {
 // does the result replace what is at path — a failed rebuild leaves the
 // old catalog as it was. No catalog may be open at path.
 func Rebuild(ctx context.Context, path string, opts Options, replay func(ctx context.Context, c *Catalog) error) (*Catalog, error) {
-	if _, err := dsn(path, 0, false); err != nil {
+	if _, err := dsn(path, 0, false, writeCacheKB); err != nil {
 		return nil, fmt.Errorf("catalog: rebuilding: %w", err)
 	}
 	dir, err := os.MkdirTemp(filepath.Dir(path), ".catalog-rebuild-")
