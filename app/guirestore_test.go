@@ -27,6 +27,7 @@ import (
 	"github.com/lifeboat-backup/lifeboat/engine/graph"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim/simtest"
+	"github.com/lifeboat-backup/lifeboat/engine/mimetext"
 	"github.com/lifeboat-backup/lifeboat/engine/repo"
 	"github.com/lifeboat-backup/lifeboat/engine/restore"
 	"github.com/lifeboat-backup/lifeboat/ui"
@@ -793,7 +794,7 @@ func FuzzPreviewMessage(f *testing.F) {
 		if len(pv.Body) > 512 || !utf8.ValidString(pv.Body) || !utf8.ValidString(pv.Subject) {
 			t.Errorf("body of %d bytes (valid %v), subject valid %v", len(pv.Body), utf8.ValidString(pv.Body), utf8.ValidString(pv.Subject))
 		}
-		if len(pv.Attachments) > maxPreviewParts {
+		if len(pv.Attachments) > mimetext.MaxParts {
 			t.Errorf("%d attachments", len(pv.Attachments))
 		}
 	})

@@ -3,15 +3,10 @@ package backup
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
-	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/mail"
-	"regexp"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/lifeboat-backup/lifeboat/engine/mimetext"
 )
 
 // maxCapture is how much of a message's MIME is kept in memory, while it
@@ -50,72 +45,13 @@ func parseMIME(b []byte) mimeInfo {
 	if err != nil {
 		return info
 	}
-	walkPart(msg.Header, msg.Body, &info, 0)
+	// Reading a little more than is indexed: the text is squeezed below.
+	body := mimetext.ReadBody(msg.Header, msg.Body, 2*maxBody)
+	info.body = mimetext.CutUTF8(strings.Join(strings.Fields(body.Text), " "), maxBody)
+	for _, a := range body.Attachments {
+		if a.Name != "" {
+			info.attachments = append(info.attachments, a.Name)
+		}
+	}
 	return info
 }
-
-// header is a mail or MIME part header.
-type header interface{ Get(string) string }
-
-var wordDecoder = &mime.WordDecoder{}
-
-func walkPart(h header, body io.Reader, info *mimeInfo, depth int) {
-	if depth > 8 {
-		return
-	}
-	ct, params, err := mime.ParseMediaType(h.Get("Content-Type"))
-	if err != nil {
-		ct = "text/plain"
-	}
-	disp, dparams, _ := mime.ParseMediaType(h.Get("Content-Disposition"))
-	name := dparams["filename"]
-	if name == "" {
-		name = params["name"]
-	}
-	if name != "" {
-		if d, err := wordDecoder.DecodeHeader(name); err == nil {
-			name = d
-		}
-	}
-	if strings.HasPrefix(ct, "multipart/") {
-		mr := multipart.NewReader(body, params["boundary"])
-		for {
-			p, err := mr.NextRawPart()
-			if err != nil {
-				return
-			}
-			walkPart(p.Header, p, info, depth+1)
-		}
-	}
-	if disp == "attachment" || (name != "" && !strings.HasPrefix(ct, "text/")) {
-		if name != "" {
-			info.attachments = append(info.attachments, name)
-		}
-		return
-	}
-	if info.body != "" || (ct != "text/plain" && ct != "text/html") {
-		return
-	}
-	var r io.Reader = body
-	switch strings.ToLower(h.Get("Content-Transfer-Encoding")) {
-	case "quoted-printable":
-		r = quotedprintable.NewReader(r)
-	case "base64":
-		r = base64.NewDecoder(base64.StdEncoding, r) // it skips line breaks itself
-	}
-	text, _ := io.ReadAll(io.LimitReader(r, maxBody*2))
-	s := string(text)
-	if ct == "text/html" {
-		s = htmlTags.ReplaceAllString(s, " ")
-	}
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > maxBody {
-		s = s[:maxBody]
-		for !utf8.ValidString(s) && len(s) > 0 {
-			s = s[:len(s)-1]
-		}
-	}
-	info.body = strings.ToValidUTF8(s, "")
-}
-
-var htmlTags = regexp.MustCompile(`(?s)<style.*?</style>|<script.*?</script>|<[^>]*>`)
