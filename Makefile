@@ -58,7 +58,7 @@ bench-restic: build
 # PNG of each step goes to bin/screenshots (app/tour_test.go).
 screenshots: deps
 	rm -rf bin/screenshots
-	LIFEBOAT_TOUR_DIR=$(CURDIR)/bin/screenshots bash $(TEST_SESSION) $(GO) test -count=1 -run '^$$' ./app
+	LIFEBOAT_TOUR_DIR=$(CURDIR)/bin/screenshots bash $(TEST_SESSION) $(GO) test -count=1 -run '^$$' ./app/gui
 
 # The kill -9 crash test with 500 trials instead of the 50 `make test` runs.
 crash-long:

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/lifeboat-backup/lifeboat/engine/repo"
 	"github.com/lifeboat-backup/lifeboat/engine/secret"
+	"github.com/lifeboat-backup/lifeboat/engine/service"
 	"github.com/lifeboat-backup/lifeboat/engine/store"
 )
 
@@ -38,9 +38,6 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if dir := os.Getenv("LIFEBOAT_TOUR_DIR"); dir != "" {
-		os.Exit(runTour(dir)) // make screenshots
-	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
@@ -126,6 +123,8 @@ func (c lifeboatCLI) init(t *testing.T, dir string) string {
 	}
 	return m[1]
 }
+
+var recoveryKeyRE = regexp.MustCompile(`\n    ([0-9A-Z]{5}(?:-[0-9A-Z]{5}){6})\n`)
 
 var snapshotSavedRE = regexp.MustCompile(`Snapshot ([0-9a-f]+) saved\.`)
 
@@ -280,12 +279,12 @@ func restoreSnapshot(ctx context.Context, r *repo.Repository, s *repo.Snapshot, 
 	if err != nil {
 		return fmt.Errorf("loading the file list: %w", err)
 	}
-	var tree benchTree
-	if err := json.Unmarshal(b, &tree); err != nil || tree.Format != benchTreeFormat {
-		return fmt.Errorf("file list is not a bench tree (%v)", err)
+	files, err := service.IngestedFiles(b)
+	if err != nil {
+		return err
 	}
 	seen := map[string]bool{}
-	for _, f := range tree.Files {
+	for _, f := range files {
 		w, ok := want[f.Path]
 		if !ok {
 			return fmt.Errorf("%s: not in the folder that was stored", f.Path)

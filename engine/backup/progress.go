@@ -138,7 +138,7 @@ func (t *tracker) update(force bool, f func(p *Progress)) {
 		return
 	}
 	t.last = now
-	p := t.p
+	p := t.p.reported()
 	t.mu.Unlock()
 	p.Elapsed = now.Sub(t.start)
 	p.Throttled = t.mon.State()
@@ -146,6 +146,19 @@ func (t *tracker) update(force bool, f func(p *Progress)) {
 	t.callMu.Lock()
 	defer t.callMu.Unlock()
 	t.fn(p)
+}
+
+// reported is p as the owner sees it: a total the work has outgrown was
+// an underestimate (a first run learns what is there as it goes), so it
+// is reported as unknown rather than as "156 of 143".
+func (p Progress) reported() Progress {
+	if p.ItemsDone > p.ItemsTotal {
+		p.ItemsTotal = 0
+	}
+	if p.BytesDone > p.BytesTotal {
+		p.BytesTotal = 0
+	}
+	return p
 }
 
 // eta estimates the time left from the rate so far, by bytes when a byte
