@@ -55,7 +55,7 @@ bench-restic: build
 
 # The real app on the demo company under Xvfb, walked through setup, the
 # dashboard during and after a backup, history, settings and a restore; a
-# PNG of each step goes to bin/screenshots (app/tour_test.go).
+# PNG of each step goes to bin/screenshots (app/gui/tour_test.go).
 screenshots: deps
 	rm -rf bin/screenshots
 	LIFEBOAT_TOUR_DIR=$(CURDIR)/bin/screenshots bash $(TEST_SESSION) $(GO) test -count=1 -run '^$$' ./app/gui

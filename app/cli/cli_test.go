@@ -1,35 +1,19 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/lifeboat-backup/lifeboat/app/apptest"
+	"github.com/lifeboat-backup/lifeboat/engine/backup"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim/simtest"
 )
 
-// syncBuffer is a bytes.Buffer safe for a command writing while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = apptest.SyncBuffer
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
@@ -180,5 +164,26 @@ func TestSimServeWritesProfileAndObeysControlCommands(t *testing.T) {
 	code, _, e = runCLI(t, "--tenant-profile", profile, "sim", "status")
 	if code != exitFailure || !strings.Contains(e, "still running") {
 		t.Errorf("status after stop: exit %d %q", code, e)
+	}
+}
+
+// TestProgressLines: a line of progress never says more is done than the
+// total; a total the work outgrew is left out.
+func TestProgressLines(t *testing.T) {
+	for _, c := range []struct{ p backup.Progress }{
+		{backup.Progress{Account: "a@b.c", Phase: backup.PhaseMail, ItemsDone: 12, ItemsTotal: 143, BytesDone: 1500}},
+		{backup.Progress{Account: "a@b.c", Phase: backup.PhaseMail, ItemsDone: 156, ItemsTotal: 143}},
+		{backup.Progress{Account: "a@b.c", Phase: backup.PhaseMail, ItemsDone: 156}},
+	} {
+		got := progressLine(c.p, true)
+		if c.p.ItemsDone > c.p.ItemsTotal && strings.Contains(got, "/") {
+			t.Errorf("%+v: %q shows a total below what is done", c.p, got)
+		}
+		if c.p.ItemsTotal >= c.p.ItemsDone && !strings.Contains(got, "12/143 items") {
+			t.Errorf("%+v: %q lacks the count", c.p, got)
+		}
+	}
+	if got := counted(3, 2); got != "3" {
+		t.Errorf("counted(3, 2) = %q", got)
 	}
 }

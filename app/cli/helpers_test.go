@@ -3,13 +3,11 @@ package cli
 import (
 	"context"
 	"io"
-	"log/slog"
 	"testing"
 
+	"github.com/lifeboat-backup/lifeboat/app/apptest"
 	"github.com/lifeboat-backup/lifeboat/engine/repo"
-	"github.com/lifeboat-backup/lifeboat/engine/secret"
 	"github.com/lifeboat-backup/lifeboat/engine/service"
-	"github.com/lifeboat-backup/lifeboat/engine/store"
 )
 
 // The tests' names for the exit codes.
@@ -40,20 +38,6 @@ func runAdjusted(ctx context.Context, adjust func(*service.Options), args []stri
 
 func exitCodeFor(err error) int { return ExitCode(err) }
 
-var quietLog = slog.New(slog.DiscardHandler)
-
-// openWithFileKeychain opens the backup in dir with the key the file secret
-// store in configDir keeps (no Argon2id, so it is cheap to do often).
 func openWithFileKeychain(t *testing.T, dir, configDir string) *repo.Repository {
-	t.Helper()
-	st, err := store.NewLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks := repo.KeychainKeyStore(secret.File{Dir: configDir}, repo.DefaultKeychainService)
-	r, err := repo.OpenWithKeyStore(context.Background(), st, ks, repo.Options{Logger: quietLog})
-	if err != nil {
-		t.Fatalf("opening %s: %v", dir, err)
-	}
-	return r
+	return apptest.OpenWithFileKeychain(t, dir, configDir)
 }

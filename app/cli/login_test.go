@@ -11,12 +11,12 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/zalando/go-keyring"
 
+	"github.com/lifeboat-backup/lifeboat/app/apptest"
 	"github.com/lifeboat-backup/lifeboat/engine/auth"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim/simtest"
@@ -24,44 +24,15 @@ import (
 	"github.com/lifeboat-backup/lifeboat/engine/service"
 )
 
-// loginBuffer is an output buffer safe for a command writing while the test reads.
-type loginBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *loginBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *loginBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// loginEnv starts a simulator, writes its profile and points the config
-// folder at a temporary one. It returns the profile path and the folder.
+// loginEnv starts a simulator with the environment Lifeboat reads cleared.
 func loginEnv(t *testing.T, opts m365sim.Options) (*m365sim.Server, string, string) {
 	t.Helper()
-	srv := simtest.Start(t, nil, opts)
-	profile := filepath.Join(t.TempDir(), "tenant.json")
-	if err := m365sim.WriteProfile(profile, srv.Profile()); err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "config")
-	t.Setenv("LIFEBOAT_CONFIG_DIR", dir)
-	t.Setenv("LIFEBOAT_CLIENT_ID", "")
-	t.Setenv("LIFEBOAT_SECRET_STORE", "")
-	t.Setenv("LIFEBOAT_TENANT_PROFILE", "")
-	return srv, profile, dir
+	return apptest.LoginEnv(t, opts)
 }
 
 func lifeboat(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb loginBuffer
+	var out, errb apptest.SyncBuffer
 	code := run(ctx, args, &out, &errb)
 	return code, out.String(), errb.String()
 }
@@ -199,7 +170,7 @@ func TestLoginCtrlC(t *testing.T) {
 	_, profile, _ := loginEnv(t, m365sim.Options{})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var out, errb loginBuffer
+	var out, errb apptest.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"--tenant-profile", profile, "login", "--secret-store", "file"}, &out, &errb)
@@ -224,7 +195,7 @@ func TestLoginCtrlC(t *testing.T) {
 
 func TestLoginKeychainUnavailable(t *testing.T) {
 	srv, profile, _ := loginEnv(t, m365sim.Options{AutoApprove: time.Millisecond})
-	var out, errb loginBuffer
+	var out, errb apptest.SyncBuffer
 	code := runAdjusted(t.Context(), func(o *service.Options) { o.Keychain = secret.Failing{} }, []string{"--tenant-profile", profile, "login"}, &out, &errb)
 	if code != exitFailure {
 		t.Fatalf("exit %d: %s", code, errb.String())

@@ -135,6 +135,29 @@ func TestRestoreCommands(t *testing.T) {
 		t.Errorf("ls --at:\n%s", out)
 	}
 
+	// Everything of an account by its address, naming the backup with
+	// --backup: mail and files, without listing both. A quick restore
+	// ends with its result, never with "0/N items" just before it.
+	whole := filepath.Join(t.TempDir(), "alice")
+	out = cli(exitOK, "restore", simtest.Alice, "--to-dir", whole, "--backup", dir, "--secret-store", "file")
+	for _, p := range []string{"Mail/Inbox/Invoice 0001 for March.eml", "Mail/Inbox/Invoices/Invoice 0010 for March.eml", "OneDrive/Documents/Notes/todo.txt"} {
+		if _, err := os.Stat(filepath.Join(whole, filepath.FromSlash(p))); err != nil {
+			t.Errorf("restore ACCOUNT: %v\n%s", err, out)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "Restored ") || strings.Contains(out, " 0/") {
+		t.Errorf("restore ACCOUNT said:\n%s", out)
+	}
+	everyone := filepath.Join(t.TempDir(), "everyone")
+	out = cli(exitOK, "restore", "--all", "--to-dir", everyone, "--backup", dir, "--secret-store", "file")
+	if _, err := os.Stat(filepath.Join(everyone, "OneDrive", "Documents", "Notes", "todo.txt")); err != nil || !strings.Contains(out, "Restored ") {
+		t.Errorf("restore --all: %v\n%s", err, out)
+	}
+	if n, m := countFiles(t, whole), countFiles(t, everyone); n == 0 || n != m {
+		t.Errorf("restore ACCOUNT wrote %d files, --all %d (one account in this backup)", n, m)
+	}
+
 	// Mistakes in the command line.
 	cli(exitUsage, with("restore", mailItem)...)
 	cli(exitUsage, with("restore", mailItem, "--to-dir", local, "--to-original")...)
@@ -142,6 +165,23 @@ func TestRestoreCommands(t *testing.T) {
 	cli(exitUsage, with("restore", mailItem, "--to-dir", local, "--conflict", "merge")...)
 	cli(exitUsage, with("find")...)
 	cli(exitUsage, with("ls", "nobody@contoso.test/mail")...)
+	cli(exitUsage, with("restore", "--to-dir", local)...)
+	cli(exitUsage, with("restore", "nobody@contoso.test", "--to-dir", local)...)
+}
+
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func readAll(t *testing.T, c m365sim.Content) []byte {

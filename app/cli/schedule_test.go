@@ -17,6 +17,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/lifeboat-backup/lifeboat/app/apptest"
 	"github.com/lifeboat-backup/lifeboat/app/environ"
 	"github.com/lifeboat-backup/lifeboat/engine/catalog"
 	"github.com/lifeboat-backup/lifeboat/engine/health"
@@ -104,23 +105,7 @@ func diskSpace(total, free uint64) volumes.Options {
 }
 
 // runs returns the backup runs this computer's catalog of the backup holds.
-func (f schedFixture) runs(t *testing.T) []catalog.Run {
-	t.Helper()
-	path := filepath.Join(f.cfg, "catalogs", f.id+".db")
-	if _, err := os.Stat(path); err != nil {
-		return nil
-	}
-	cat, err := catalog.Open(context.Background(), path, catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
-	runs, err := cat.Runs(context.Background(), 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return runs
-}
+func (f schedFixture) runs(t *testing.T) []catalog.Run { return apptest.Runs(t, f.cfg, f.id) }
 
 // TestScheduleSetShowRemove registers with systemd (its commands captured,
 // the unit files real), shows, and removes.
@@ -202,13 +187,6 @@ type runnerFunc func(name string, args ...string) ([]byte, error)
 
 func (f runnerFunc) Run(_ context.Context, _ []byte, name string, args ...string) ([]byte, error) {
 	return f(name, args...)
-}
-
-func shellWord(s string) string {
-	if strings.ContainsAny(s, " '\"$`\\") {
-		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	}
-	return s
 }
 
 // notificationBus starts a private D-Bus with a notification service on
