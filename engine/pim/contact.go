@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Address is Graph's physicalAddress.
@@ -45,6 +46,7 @@ type Contact struct {
 	PersonalNotes    string         `json:"personalNotes"`
 	Categories       []string       `json:"categories"`
 	Birthday         *string        `json:"birthday"`
+	Modified         time.Time      `json:"lastModifiedDateTime"`
 
 	raw map[string]json.RawMessage
 }
@@ -93,6 +95,9 @@ func (c *Contact) Name() string {
 	}
 	return c.CompanyName
 }
+
+// LastModified is when the contact last changed.
+func (c *Contact) LastModified() time.Time { return c.Modified }
 
 // Phones lists every phone number.
 func (c *Contact) Phones() []string {
