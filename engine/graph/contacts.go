@@ -39,27 +39,50 @@ type RawItem struct {
 
 // ListContactFolders returns the default Contacts folder (when its id can
 // be learned: it is the parent of the folders below it, or of a contact
-// in it) and every folder below it, parents first.
+// in it) and every folder below it, parents first. The folders come from
+// one round of contactFolders/delta (learn.microsoft.com/graph/api/contactfolder-delta),
+// which lists them all, flattened, in one request.
 func (c *Client) ListContactFolders(ctx context.Context, user string) ([]ContactFolder, error) {
-	var top []ContactFolder
-	list := func(u string, into *[]ContactFolder) error {
-		return c.pages(ctx, "list contact folders", u, func(vs []json.RawMessage) error {
-			for _, v := range vs {
-				var f ContactFolder
-				if json.Unmarshal(v, &f) == nil && f.ID != "" {
-					*into = append(*into, f)
-				}
+	var all []ContactFolder
+	link := userPath(user) + "/contactFolders/delta"
+	for n := 0; ; n++ {
+		b, err := c.getJSON(ctx, "list contact folders", link)
+		if err != nil {
+			return nil, err
+		}
+		var page struct {
+			Value []ContactFolder `json:"value"`
+			Next  string          `json:"@odata.nextLink"`
+			Delta string          `json:"@odata.deltaLink"`
+		}
+		if err := json.Unmarshal(b, &page); err != nil {
+			return nil, &Error{Op: "list contact folders", Kind: ErrTransient, Err: fmt.Errorf("the answer is not a delta page: %w", err)}
+		}
+		for _, f := range page.Value {
+			if f.ID != "" {
+				all = append(all, f)
 			}
-			return nil
-		})
+		}
+		if page.Delta != "" || page.Next == "" {
+			break
+		}
+		if page.Next == link || n > 100000 {
+			return nil, &Error{Op: "list contact folders", Err: errors.New("nextLink repeats itself")}
+		}
+		link = page.Next
 	}
-	if err := list(userPath(user)+"/contactFolders?$top=250", &top); err != nil {
-		return nil, err
+	byID := map[string]ContactFolder{}
+	for _, f := range all {
+		byID[f.ID] = f
 	}
 	rootID := ""
-	if len(top) > 0 {
-		rootID = top[0].ParentID
-	} else {
+	for _, f := range all {
+		if _, ok := byID[f.ParentID]; !ok && f.ParentID != "" {
+			rootID = f.ParentID
+			break
+		}
+	}
+	if rootID == "" {
 		b, err := c.getJSON(ctx, "list contacts", userPath(user)+"/contacts?$top=1&$select=id,parentFolderId")
 		if err != nil {
 			return nil, err
@@ -77,21 +100,23 @@ func (c *Client) ListContactFolders(ctx context.Context, user string) ([]Contact
 	if rootID != "" {
 		out = append(out, ContactFolder{ID: rootID, Name: "Contacts"})
 	}
-	queue := top
-	for i := range queue {
-		queue[i].Path = queue[i].Name
-	}
-	for len(queue) > 0 && len(out) < 10000 {
-		f := queue[0]
+	// Parents first: a breadth-first walk from the default folder.
+	queue := []string{rootID}
+	paths := map[string]string{rootID: ""}
+	for len(queue) > 0 && len(out) <= len(all)+1 {
+		parent := queue[0]
 		queue = queue[1:]
-		out = append(out, f)
-		var kids []ContactFolder
-		if err := list(userPath(user)+"/contactFolders/"+url.PathEscape(f.ID)+"/childFolders?$top=250", &kids); err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
-		}
-		for _, k := range kids {
-			k.Path = f.Path + "/" + k.Name
-			queue = append(queue, k)
+		for _, f := range all {
+			if f.ParentID != parent || f.ID == rootID {
+				continue
+			}
+			if _, done := paths[f.ID]; done {
+				continue
+			}
+			f.Path = strings.TrimPrefix(paths[parent]+"/"+f.Name, "/")
+			paths[f.ID] = f.Path
+			out = append(out, f)
+			queue = append(queue, f.ID)
 		}
 	}
 	return out, nil

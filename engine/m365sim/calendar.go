@@ -410,6 +410,10 @@ func validateEventProps(p *EventProps) error {
 	if err != nil {
 		return invalid("ErrorInvalidRequest", "end: %v", err)
 	}
+	// Graph keeps and answers times as "2006-01-02T15:04:05.0000000".
+	ls, _ := p.Start.local()
+	le, _ := p.End.local()
+	p.Start.DateTime, p.End.DateTime = graphDateTime(ls), graphDateTime(le)
 	if end.Before(start) {
 		return invalid("ErrorInvalidRequest", "The end of the event is before its start.")
 	}

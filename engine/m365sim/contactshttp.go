@@ -15,6 +15,8 @@ func (s *Server) contactRoutes(mux *http.ServeMux) {
 	}
 	r("GET", "/contactFolders", false, s.handleListCFolders)
 	r("POST", "/contactFolders", true, s.handleCreateCFolder)
+	r("GET", "/contactFolders/delta", false, s.handleCFolderDelta)
+	r("GET", "/contactFolders/delta()", false, s.handleCFolderDelta)
 	r("GET", "/contactFolders/{fid}", false, s.handleGetCFolder)
 	r("GET", "/contactFolders/{fid}/childFolders", false, s.handleListCFolders)
 	r("POST", "/contactFolders/{fid}/childFolders", true, s.handleCreateCFolder)
@@ -392,6 +394,67 @@ func (s *Server) handleContactDelta(w http.ResponseWriter, r *http.Request, u *U
 		out["@odata.nextLink"] = base + "?$skiptoken=" + s.sealToken(st)
 	} else {
 		out["@odata.deltaLink"] = base + "?$deltatoken=" + s.sealToken(mailDeltaState{Folder: st.Folder, Since: st.Upto, Select: st.Select})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleCFolderDelta is contactFolder: delta
+// (learn.microsoft.com/graph/api/contactfolder-delta): every folder below
+// the default Contacts folder, flattened, then changes. Folder deletion is
+// not simulated.
+func (s *Server) handleCFolderDelta(w http.ResponseWriter, r *http.Request, u *User) {
+	q := r.URL.Query()
+	var st mailDeltaState
+	for _, k := range []string{"$skiptoken", "$deltatoken"} {
+		if v := q.Get(k); v != "" {
+			if !s.openToken(v, &st) || st.Folder != "#cfolders" {
+				writeGraphError(w, http.StatusBadRequest, "SyncStateInvalid", "The sync state is invalid.")
+				return
+			}
+			if k == "$deltatoken" {
+				st.Upto, st.After, st.AfterI = 0, 0, ""
+			}
+		}
+	}
+	st.Folder = "#cfolders"
+	size := pageSize(r, mailDefaultPage, mailMaxPage)
+	t := s.tenant
+	t.mu.Lock()
+	p := t.pimLocked(u)
+	if st.Upto == 0 {
+		st.Upto = t.seq
+	}
+	var fs []*ContactFolder
+	for _, f := range p.cfolders {
+		if f.ID != p.rootCFolder && f.Seq > st.Since && f.Seq <= st.Upto {
+			fs = append(fs, f)
+		}
+	}
+	sort.Slice(fs, func(i, j int) bool {
+		if fs[i].Seq != fs[j].Seq {
+			return fs[i].Seq < fs[j].Seq
+		}
+		return fs[i].ID < fs[j].ID
+	})
+	start := sort.Search(len(fs), func(i int) bool {
+		return fs[i].Seq > st.After || (fs[i].Seq == st.After && fs[i].ID > st.AfterI)
+	})
+	var page []map[string]any
+	i := start
+	for ; i < len(fs) && len(page) < size; i++ {
+		st.After, st.AfterI = fs[i].Seq, fs[i].ID
+		v := cfolderJSON(fs[i])
+		v["@odata.type"] = "#microsoft.graph.contactFolder"
+		page = append(page, v)
+	}
+	more := i < len(fs)
+	t.mu.Unlock()
+	base := s.GraphURL() + strings.TrimPrefix(r.URL.Path, "/v1.0")
+	out := map[string]any{"@odata.context": s.GraphURL() + "/$metadata#Collection(contactFolder)", "value": orEmpty(page)}
+	if more {
+		out["@odata.nextLink"] = base + "?$skiptoken=" + s.sealToken(st)
+	} else {
+		out["@odata.deltaLink"] = base + "?$deltatoken=" + s.sealToken(mailDeltaState{Folder: "#cfolders", Since: st.Upto})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -118,10 +118,18 @@ func ParseEvent(raw []byte) (*Event, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	var loc struct {
-		Location json.RawMessage `json:"location"`
+		Location   json.RawMessage `json:"location"`
+		Exceptions []struct {
+			Location json.RawMessage `json:"location"`
+		} `json:"exceptionOccurrences"`
 	}
 	_ = json.Unmarshal(raw, &loc)
 	e.RawLocation = loc.Location
+	for i := range e.ExceptionOccurrences {
+		if i < len(loc.Exceptions) {
+			e.ExceptionOccurrences[i].RawLocation = loc.Exceptions[i].Location
+		}
+	}
 	if err := e.check(0); err != nil {
 		return nil, err
 	}

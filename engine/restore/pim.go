@@ -134,7 +134,8 @@ func (g *graphDest) writeEvent(ctx context.Context, s *Step, content io.Reader) 
 		return fmt.Errorf("restore: event %q: %w", s.Name, err)
 	}
 	var made struct {
-		ID string `json:"id"`
+		ID             string `json:"id"`
+		HasAttachments bool   `json:"hasAttachments"`
 	}
 	if json.Unmarshal(created, &made) != nil || made.ID == "" {
 		return fmt.Errorf("restore: event %q: the calendar did not say what it created", s.Name)
@@ -146,6 +147,11 @@ func (g *graphDest) writeEvent(ctx context.Context, s *Step, content io.Reader) 
 		if err := g.applyExceptions(ctx, ev, made.ID, ids); err != nil {
 			return fmt.Errorf("restore: event %q: %w", s.Name, err)
 		}
+	}
+	if made.HasAttachments {
+		// The transactionId matched an event an earlier, interrupted run
+		// of this restore made, attachments and all.
+		return nil
 	}
 	for _, a := range meta.Attachments {
 		target, ok := ids[a.EventID]
