@@ -233,3 +233,49 @@ func TestContactsFoldersDeltaAndPhotos(t *testing.T) {
 		t.Fatalf("deletion delta %v", v)
 	}
 }
+
+// The demo company has calendars and address books: a series with an
+// exception and a cancelled occurrence, a second calendar, supplier
+// contacts with photos — and sent nobody anything making them.
+func TestDemoCalendarsAndContacts(t *testing.T) {
+	tn, err := m365sim.GenerateDemo(7, m365sim.DemoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range tn.Users() {
+		cals, _ := tn.Calendars(u.UPN)
+		if len(cals) != 2 || !cals[0].IsDefault {
+			t.Fatalf("%s: calendars %+v", u.UPN, cals)
+		}
+		evs, _ := tn.EventsIn(u.UPN, "")
+		var series, exceptions int
+		for _, e := range evs {
+			switch e.Type {
+			case m365sim.EventSeries:
+				series++
+				if len(e.Cancelled) != 1 {
+					t.Errorf("%s: the series has %d cancelled occurrences", u.UPN, len(e.Cancelled))
+				}
+			case m365sim.EventExceptionTy:
+				exceptions++
+			}
+		}
+		if series != 1 || exceptions != 1 || len(evs) < 6 {
+			t.Errorf("%s: %d events, %d series, %d exceptions", u.UPN, len(evs), series, exceptions)
+		}
+		folders, _ := tn.ContactFolders(u.UPN)
+		contacts, _ := tn.Contacts(u.UPN, "")
+		photos := 0
+		for _, c := range contacts {
+			if len(c.Photo) > 0 {
+				photos++
+			}
+		}
+		if len(folders) != 2 || len(contacts) < 8 || photos == 0 {
+			t.Errorf("%s: %d folders, %d contacts, %d photos", u.UPN, len(folders), len(contacts), photos)
+		}
+	}
+	if n := len(tn.SentMessages()); n != 0 {
+		t.Errorf("making the demo sent %d messages", n)
+	}
+}
