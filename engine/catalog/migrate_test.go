@@ -57,3 +57,17 @@ func TestMigrationToV2KeepsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestCurrentCounts(t *testing.T) {
+	c := newCatalog(t)
+	ev := func(id string) Version {
+		return Version{Item: ItemRef{Account: paul, Kind: KindEvent, ID: id}, Content: "1:" + id, Size: 1, Name: id, Folder: "Calendar", Time: t0}
+	}
+	snapshot(t, c, paul, SnapshotCalendar, t0, false, op{v: ev("a")}, op{v: ev("b")})
+	snapshot(t, c, paul, SnapshotCalendar, t0.Add(time.Hour), false, op{del: true, v: ev("b")})
+	snapshot(t, c, anna, SnapshotContacts, t0, false, op{v: Version{Item: ItemRef{Account: anna, Kind: KindContact, ID: "c"}, Content: "1:c", Size: 1, Name: "Mila", Folder: "Contacts", Time: t0}})
+	n, err := c.CurrentCounts(context.Background())
+	if err != nil || n[KindEvent] != 1 || n[KindContact] != 1 || n[KindMail] != 0 {
+		t.Fatalf("counts %v, %v", n, err)
+	}
+}
