@@ -163,7 +163,7 @@ func TestMalformedOrHugeEventIsSkipped(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the run failed: %v", err)
 			}
-			if res.Status != catalog.RunCompletedWithWarnings || len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].Reason, "cannot read") ||
+			if res.Status != catalog.RunCompletedWithWarnings || len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].Reason, "cannot be read") ||
 				res.Counts.ItemsNew != 3 {
 				t.Fatalf("status %s, skipped %+v, counts %+v", res.Status, res.Skipped, res.Counts)
 			}

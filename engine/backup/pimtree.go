@@ -267,4 +267,4 @@ func ReadPIMSnapshot(ctx context.Context, r *repo.Repository, id repo.ID) (*PIMC
 	return out, nil
 }
 
-var errItemJSON = errors.New("Microsoft sent data for this item that Lifeboat cannot read")
+var errItemJSON = errors.New("the data Microsoft sent for this item cannot be read")
