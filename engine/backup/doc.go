@@ -2,7 +2,8 @@
 // sections 2 and 5): it enumerates changes with Graph delta queries,
 // streams new content into the repository, verifies OneDrive downloads
 // against their hashes on the fly, writes a snapshot per kind (mail,
-// onedrive) whose tree format is specified in FORMAT.md, updates the
+// onedrive, calendar, contacts) whose tree format is specified in
+// FORMAT.md, updates the
 // catalog, stores the catalog copy in the repository, and reports
 // progress.
 //
