@@ -279,3 +279,36 @@ func TestDemoCalendarsAndContacts(t *testing.T) {
 		t.Errorf("making the demo sent %d messages", n)
 	}
 }
+
+// The control API deletes and edits events and contacts and counts what
+// the service sent.
+func TestControlCalendarAndContacts(t *testing.T) {
+	srv := simtest.Start(t, simtest.SmallTenant(t), m365sim.Options{})
+	c := newWriteRaw(t, srv)
+	c.must(201, "POST", "/me/events", meeting("Budget review", "carol@example.com"))
+	c.must(201, "POST", "/me/contacts", map[string]any{"givenName": "Mila", "surname": "Jansen"})
+	cc, err := m365sim.NewControlClient(srv.Profile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := cc.Call(ctx, "events/edit", m365sim.ControlRequest{User: simtest.Alice, Subject: "budget", NewName: "Budget review (Q3)"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.Call(ctx, "events/delete", m365sim.ControlRequest{User: simtest.Alice, Subject: "Q3"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.Call(ctx, "contacts/delete", m365sim.ControlRequest{User: simtest.Alice, Subject: "mila"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := cc.Call(ctx, "sent", m365sim.ControlRequest{})
+	if err != nil || res.Counts["invitation"] != 1 || res.Counts["update"] != 1 || res.Counts["cancellation"] != 1 {
+		t.Fatalf("sent %v, %v", res.Counts, err)
+	}
+	if evs, _ := srv.Tenant().FindEvents(simtest.Alice, ""); len(evs) != 0 {
+		t.Errorf("%d events left", len(evs))
+	}
+	if cs, _ := srv.Tenant().Contacts(simtest.Alice, ""); len(cs) != 0 {
+		t.Errorf("%d contacts left", len(cs))
+	}
+}
