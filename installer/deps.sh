@@ -10,10 +10,13 @@ PKGS=(
   libgl1-mesa-dev xorg-dev libxkbcommon-dev
   xvfb xauth dbus dbus-x11 gnome-keyring x11-apps x11-utils
   systemd busybox-static
+  python3 python3-icalendar python3-vobject
 )
 # systemd: systemd-analyze checks the generated timer units; busybox-static:
 # its crond/crontab (-c DIR) run a private cron in the schedule tests;
-# x11-apps, x11-utils: xwd and xwininfo for `make screenshots`.
+# x11-apps, x11-utils: xwd and xwininfo for `make screenshots`;
+# python3-icalendar, python3-vobject: independent parsers the calendar and
+# contacts export tests (engine/restore) read the .ics and .vcf files with.
 # `deps.sh dist` adds the packaging tools (make dist, make dist-test): the
 # mingw-w64 cross-compiler and windres for Windows, NSIS for the setup
 # program, osslsigncode and openssl for signing, dpkg-dev for the .deb, and

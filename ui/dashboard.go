@@ -146,6 +146,9 @@ func (db *Dashboard) Apply(s Status) {
 	default:
 		details = append(details, "Backup drive: "+s.Destination+" is not connected.")
 	}
+	if line := holdsLine(s.Holds); line != "" {
+		details = append(details, line)
+	}
 	db.Details.SetText(strings.Join(details, "\n"))
 	warnings := s.Warnings
 	if s.Destination != "" && !s.Connected {

@@ -45,6 +45,9 @@ func TestDashboardAnswersAmISafe(t *testing.T) {
 			VerdictAttention, "Your backup needs attention", []string{"last backed up Thu 5 Mar at 12:00"}},
 		{"last run failed", Status{LastGood: now.Add(-26 * time.Hour), LastRun: now.Add(-2 * time.Hour), LastRunFailed: true, Destination: "/b", Connected: true},
 			VerdictAttention, "Your backup needs attention", []string{"The last backup, today at 10:00, did not finish", "last backed up yesterday at 10:00"}},
+		{"counts", Status{LastGood: now.Add(-3 * time.Hour), LastRun: now.Add(-3 * time.Hour), Destination: "/b", Connected: true,
+			Holds: &Holdings{Emails: 3214, Files: 420, Events: 56, Contacts: 1}}, VerdictSafe, "You are safe",
+			[]string{"The backup holds 3,214 emails, 420 files, 56 calendar events and 1 contact."}},
 		{"warning", Status{LastGood: now.Add(-time.Hour), LastRun: now.Add(-time.Hour), Destination: "/b", Connected: true,
 			Warnings: []string{"Nobody is signed in, so backups cannot run."}}, VerdictAttention, "Your backup needs attention", []string{"Nobody is signed in"}},
 	} {

@@ -196,6 +196,14 @@ type Status struct {
 	Free          uint64
 	// Warnings are things the owner should act on, in their words.
 	Warnings []string
+	// Holds is what the backup holds now; nil when not known.
+	Holds *Holdings
+}
+
+// Holdings counts what the backup holds (the current items of everyone in
+// it).
+type Holdings struct {
+	Emails, Files, Events, Contacts int64
 }
 
 // StatusSource tells the dashboard how things stand.

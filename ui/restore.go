@@ -50,13 +50,15 @@ type RestoreService interface {
 	Restore(ctx context.Context, req RestoreRequest, progress func(RestoreProgress)) (RestoreOutcome, error)
 }
 
-// ItemKind is an email or a file.
+// ItemKind is an email, a file, a calendar event or a contact.
 type ItemKind int
 
 // Item kinds.
 const (
 	ItemEmail ItemKind = iota + 1
 	ItemFile
+	ItemEvent   // a calendar event (a series with its exceptions is one)
+	ItemContact // a contact of an address book
 )
 
 // RestoreAccount is one person in the backup.
@@ -132,6 +134,35 @@ type ItemPreview struct {
 	Name, Folder, Type string
 	Size               int64
 	Modified, Created  time.Time
+	// Event: when, where, who (Name and Folder: subject and calendar).
+	Event *EventPreview
+	// Contact: the card (Name and Folder: name and contact folder).
+	Contact *ContactPreview
+}
+
+// EventPreview is what the preview of a calendar event shows.
+type EventPreview struct {
+	Start, End time.Time // in the event's own time zone
+	AllDay     bool
+	TimeZone   string // as Outlook names it ("W. Europe Standard Time")
+	Location   string
+	Organizer  string   // "Zoë Bakker <zoe@…>"
+	Attendees  []string // as shown
+	Repeats    string   // "Every week, 8 times", "" for a single event
+	Changed    int      // occurrences changed from the series
+	Cancelled  int      // occurrences cancelled
+	Body       string
+	// Attachments are files attached to the event.
+	Attachments []PreviewAttachment
+}
+
+// ContactPreview is a contact card.
+type ContactPreview struct {
+	Company, JobTitle string
+	Emails, Phones    []string
+	Address           string
+	Photo             []byte // JPEG or PNG, nil when the contact has none
+	Notes             string
 }
 
 // PreviewAttachment is an email attachment as listed in a preview.
@@ -197,6 +228,9 @@ type PlanStep struct {
 	Name    string // subject or file name
 	Where   string // the destination folder as a person knows it ("Inbox/Invoices", "OneDrive/Documents", "/home/paul/Restored")
 	NewName string // PlanRename: the name the restored one gets
+	// Note says something the owner should know about this item (a
+	// meeting comes back as an appointment, nobody is invited).
+	Note string
 }
 
 // RestorePlan is the dry run.

@@ -268,8 +268,11 @@ func rwFileColumns(w *restoreWizard) []rwColumn {
 }
 
 func rwFromOrFolder(it RestoreItem) string {
-	if it.Kind == ItemEmail {
+	if it.Kind == ItemEmail || (it.Kind == ItemEvent || it.Kind == ItemContact) && it.From != "" {
 		return it.From
+	}
+	if it.Kind == ItemEvent || it.Kind == ItemContact {
+		return rwFolderText(it.Folder, it.Kind)
 	}
 	return rwFolderText(it.Folder, ItemFile)
 }
@@ -367,6 +370,10 @@ func itemIcon(it RestoreItem) fyne.Resource {
 		return theme.MailAttachmentIcon()
 	case it.Kind == ItemEmail:
 		return theme.MailComposeIcon()
+	case it.Kind == ItemEvent:
+		return theme.CalendarIcon()
+	case it.Kind == ItemContact:
+		return theme.AccountIcon()
 	}
 	return theme.FileIcon()
 }
@@ -711,6 +718,9 @@ func rwPreviewObjects(it RestoreItem, pv ItemPreview, now time.Time) []fyne.Canv
 		d.Importance = widget.WarningImportance
 		d.Wrapping = fyne.TextWrapWord
 		out = append(out, d)
+	}
+	if pv.Kind == ItemEvent || pv.Kind == ItemContact {
+		return rwPIMPreviewObjects(it, pv, now, out)
 	}
 	if pv.Kind == ItemEmail {
 		out = append([]fyne.CanvasObject{rwHeading(rwOrNone(pv.Subject))}, out...)

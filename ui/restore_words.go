@@ -30,6 +30,10 @@ func rwCountNoun(n int, k ItemKind) string {
 		return rwItoa(n) + rwPick(n, " email", " emails")
 	case ItemFile:
 		return rwItoa(n) + rwPick(n, " file", " files")
+	case ItemEvent:
+		return rwItoa(n) + rwPick(n, " calendar event", " calendar events")
+	case ItemContact:
+		return rwItoa(n) + rwPick(n, " contact", " contacts")
 	}
 	return rwItoa(n) + rwPick(n, " item", " items")
 }
@@ -136,6 +140,18 @@ func rwFolderText(folder string, k ItemKind) string {
 		}
 		return "OneDrive/" + folder
 	}
+	if k == ItemEvent {
+		if folder == "" {
+			return "the calendar"
+		}
+		return "the calendar " + folder
+	}
+	if k == ItemContact {
+		if folder == "" {
+			return "Contacts"
+		}
+		return folder
+	}
 	if folder == "" {
 		return "the mailbox"
 	}
@@ -189,8 +205,13 @@ func rwPossessive(a RestoreAccount) string {
 // rwWhoseThing is "Paul Baker's mailbox" or "Paul Baker's OneDrive".
 func rwWhoseThing(a RestoreAccount, k ItemKind) string {
 	thing := "mailbox"
-	if k == ItemFile {
+	switch k {
+	case ItemFile:
 		thing = "OneDrive"
+	case ItemEvent:
+		thing = "calendars"
+	case ItemContact:
+		thing = "address book"
 	}
 	if p := rwPossessive(a); p != "" {
 		return p + " " + thing
@@ -211,13 +232,17 @@ func rwWhoseSuffix(a RestoreAccount, k ItemKind) string {
 
 // rwChosenText is the footer's "3 emails and 1 folder chosen".
 func rwChosenText(chosen []RestoreItem) string {
-	var mail, files, folders int
+	var mail, files, events, contacts, folders int
 	for _, c := range chosen {
 		switch {
 		case c.IsFolder:
 			folders++
 		case c.Kind == ItemEmail:
 			mail++
+		case c.Kind == ItemEvent:
+			events++
+		case c.Kind == ItemContact:
+			contacts++
 		default:
 			files++
 		}
@@ -225,6 +250,12 @@ func rwChosenText(chosen []RestoreItem) string {
 	var parts []string
 	if mail > 0 {
 		parts = append(parts, rwCountNoun(mail, ItemEmail))
+	}
+	if events > 0 {
+		parts = append(parts, rwCountNoun(events, ItemEvent))
+	}
+	if contacts > 0 {
+		parts = append(parts, rwCountNoun(contacts, ItemContact))
 	}
 	if files > 0 {
 		parts = append(parts, rwCountNoun(files, ItemFile))
@@ -274,7 +305,8 @@ func rwPlanSentences(p RestorePlan, to RestoreTarget) (string, []string) {
 	var order []group
 	counts := map[group]int{}
 	var conflicts []string
-	var mail, files, skipped, done int
+	var mail, files, events, contacts, skipped, done int
+	var notes []string
 	for _, s := range p.Steps {
 		if s.Action == PlanSkip {
 			skipped++
@@ -283,8 +315,15 @@ func rwPlanSentences(p RestorePlan, to RestoreTarget) (string, []string) {
 			continue
 		} else if s.Kind == ItemEmail {
 			mail++
+		} else if s.Kind == ItemEvent {
+			events++
+		} else if s.Kind == ItemContact {
+			contacts++
 		} else {
 			files++
+		}
+		if s.Note != "" && len(notes) < rwMaxPlanLines {
+			notes = append(notes, "• "+rwOrNone(s.Name)+": "+s.Note)
 		}
 		if s.Action == PlanCreate {
 			g := group{s.Kind, s.Where}
@@ -313,6 +352,7 @@ func rwPlanSentences(p RestorePlan, to RestoreTarget) (string, []string) {
 	if done > 0 {
 		lines = append(lines, "• "+rwCountNoun(done, 0)+rwWasWere(done)+" already put back by the attempt that was stopped; Lifeboat will not do "+rwPick(done, "it", "them")+" again")
 	}
+	lines = append(lines, notes...)
 	for i, c := range conflicts {
 		if len(lines) >= rwMaxPlanLines {
 			lines = append(lines, "…and "+rwItoa(len(conflicts)-i)+" more that are already there.")
@@ -327,6 +367,12 @@ func rwPlanSentences(p RestorePlan, to RestoreTarget) (string, []string) {
 	}
 	if files > 0 {
 		what = append(what, rwCountNoun(files, ItemFile))
+	}
+	if events > 0 {
+		what = append(what, rwCountNoun(events, ItemEvent))
+	}
+	if contacts > 0 {
+		what = append(what, rwCountNoun(contacts, ItemContact))
 	}
 	var summary string
 	switch {

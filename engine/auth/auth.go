@@ -33,12 +33,16 @@ const DefaultKeyAccount = "token-cache-key"
 const CacheFileName = "signin-cache.lbc"
 
 // Scopes returns the delegated permissions Lifeboat asks for in personal
-// mode: User.Read Mail.ReadWrite Files.ReadWrite.All, plus offline_access.
+// mode: User.Read Mail.ReadWrite Files.ReadWrite.All Calendars.ReadWrite
+// Contacts.ReadWrite, plus offline_access. (Calendars and contacts are
+// read for backup and written by restores.)
 // offline_access is not in the list because MSAL always adds openid,
 // profile and offline_access itself, and MSAL Go fails a sign-in with
 // "declined scopes are present: offline_access" when the caller lists it
 // (Entra ID never echoes it back in the granted scopes).
-func Scopes() []string { return []string{"User.Read", "Mail.ReadWrite", "Files.ReadWrite.All"} }
+func Scopes() []string {
+	return []string{"User.Read", "Mail.ReadWrite", "Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite"}
+}
 
 // Config says where to sign in and where to keep the sign-in.
 type Config struct {

@@ -2,9 +2,9 @@
 // sections 2 and 5): it enumerates changes with Graph delta queries,
 // streams new content into the repository, verifies OneDrive downloads
 // against their hashes on the fly, writes a snapshot per kind (mail,
-// onedrive) whose tree format is specified in FORMAT.md, updates the
-// catalog, stores the catalog copy in the repository, and reports
-// progress.
+// onedrive, calendar, contacts) whose tree format is specified in
+// FORMAT.md, updates the catalog, stores the catalog copy in the
+// repository, and reports progress.
 //
 // Incremental: a snapshot's State carries the delta links (the mail
 // folder delta, one message delta per folder, the drive's root delta), so

@@ -47,7 +47,7 @@ func RetentionPlan(ctx context.Context, cat *catalog.Catalog, snaps []*repo.Snap
 		return nil, nil, nil, fmt.Errorf("backup: retention: %w", err)
 	}
 	for _, a := range accounts {
-		for _, k := range []catalog.SnapshotKind{catalog.SnapshotMail, catalog.SnapshotOneDrive} {
+		for _, k := range []catalog.SnapshotKind{catalog.SnapshotMail, catalog.SnapshotOneDrive, catalog.SnapshotCalendar, catalog.SnapshotContacts} {
 			cs, err := cat.Snapshots(ctx, a.HomeID, k)
 			if err != nil {
 				return nil, nil, nil, fmt.Errorf("backup: retention: %w", err)
@@ -71,7 +71,7 @@ func RetentionPlan(ctx context.Context, cat *catalog.Catalog, snaps []*repo.Snap
 	inRepo := map[repo.ID]bool{}
 	for _, s := range snaps {
 		inRepo[s.ID] = true
-		if (s.Kind == KindMail || s.Kind == KindOneDrive) && seqOf[s.ID] == 0 {
+		if (s.Kind == KindMail || s.Kind == KindOneDrive || s.Kind == KindCalendar || s.Kind == KindContacts) && seqOf[s.ID] == 0 {
 			if _, ok := pins[s.ID]; !ok {
 				pins[s.ID] = "not in this computer's catalog yet (run `lifeboat repair`)"
 			}

@@ -24,6 +24,8 @@ const (
 	ScopeBoth     Scope = ""
 	ScopeMail     Scope = "mail"
 	ScopeOneDrive Scope = "onedrive"
+	ScopeCalendar Scope = "calendar" // every calendar of the mailbox
+	ScopeContacts Scope = "contacts" // every contact folder of the mailbox
 )
 
 // Snapshot kinds in the repository (repo.Snapshot.Kind).
@@ -120,7 +122,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return Result{}, errors.New("backup: Graph, Repo, Catalog and Account.HomeID are required")
 	}
 	switch o.Only {
-	case ScopeBoth, ScopeMail, ScopeOneDrive:
+	case ScopeBoth, ScopeMail, ScopeOneDrive, ScopeCalendar, ScopeContacts:
 	default:
 		return Result{}, fmt.Errorf("backup: unknown scope %q", o.Only)
 	}
@@ -203,12 +205,27 @@ func (ru *run) backupBoth(ctx context.Context) error {
 		return ru.backupMail(ctx)
 	case ScopeOneDrive:
 		return ru.backupDrive(ctx)
+	case ScopeCalendar:
+		return ru.backupCalendars(ctx)
+	case ScopeContacts:
+		return ru.backupContacts(ctx)
 	}
 	ru.both = true
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	for _, part := range []func(context.Context) error{ru.backupMail, ru.backupDrive} {
+	// Calendars and contacts spend the mailbox's budget like mail, so they
+	// follow it rather than compete with it.
+	mailbox := func(ctx context.Context) error {
+		if err := ru.backupMail(ctx); err != nil {
+			return err
+		}
+		if err := ru.backupCalendars(ctx); err != nil {
+			return err
+		}
+		return ru.backupContacts(ctx)
+	}
+	for _, part := range []func(context.Context) error{mailbox, ru.backupDrive} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -485,6 +502,12 @@ func (s *stream) lookup(ctx context.Context, id string, match func(v catalog.Ver
 // save writes the repository snapshot for the stream and completes the
 // catalog snapshot.
 func (s *stream) save(ctx context.Context, rt *root, state map[string]string) (repo.ID, error) {
+	return s.saveAs(ctx, rt.Kind, rt, state)
+}
+
+// saveAs is save for any root tree of kind (calendar and contacts roots
+// have their own format).
+func (s *stream) saveAs(ctx context.Context, kind string, rt any, state map[string]string) (repo.ID, error) {
 	// An interrupted run saves no snapshot; finish flushes what it stored
 	// (a pack upload under a cancelled context would fail and lose it).
 	if err := ctx.Err(); err != nil {
@@ -502,7 +525,7 @@ func (s *stream) save(ctx context.Context, rt *root, state map[string]string) (r
 		return repo.ID{}, repoError{err}
 	}
 	state[stateHome] = s.ru.o.Account.HomeID
-	snap := &repo.Snapshot{Account: s.ru.o.Account.UPN, Kind: rt.Kind, Root: rootID, State: state}
+	snap := &repo.Snapshot{Account: s.ru.o.Account.UPN, Kind: kind, Root: rootID, State: state}
 	if s.prev != nil {
 		snap.Parent = s.prev.ID
 	}
@@ -514,7 +537,7 @@ func (s *stream) save(ctx context.Context, rt *root, state map[string]string) (r
 		return repo.ID{}, fmt.Errorf("backup: %w", err)
 	}
 	s.ru.mu.Lock()
-	s.ru.res.Snapshots[rt.Kind] = id
+	s.ru.res.Snapshots[kind] = id
 	s.ru.mu.Unlock()
 	return id, nil
 }

@@ -269,6 +269,8 @@ func Refs(tree []byte) ([]repo.ID, error) {
 			}
 		}
 		return ids, nil
+	case pimRootFormat, pimPageFormat:
+		return pimRefs(tree, head.Format)
 	}
 	return nil, fmt.Errorf("%w: format %q", ErrUnknownTree, head.Format)
 }

@@ -55,8 +55,9 @@ func TestFTS5Available(t *testing.T) {
 	}
 }
 
-// testMigrationV2 stands in for a future migration.
-var testMigrationV2 = migration{2, "ALTER TABLE accounts ADD COLUMN color TEXT NOT NULL DEFAULT ''"}
+// testMigrationV2 stands in for a future migration (the one after the
+// newest).
+var testMigrationV2 = migration{len(migrations) + 1, "ALTER TABLE accounts ADD COLUMN color TEXT NOT NULL DEFAULT ''"}
 
 func TestMigrations(t *testing.T) {
 	ctx := context.Background()
@@ -69,10 +70,10 @@ func TestMigrations(t *testing.T) {
 		wantErr error
 		wantVer int
 	}{
-		{name: "new file", migs: migrations, wantVer: 1},
-		{name: "new file checked", migs: migrations, check: true, wantVer: 1},
+		{name: "new file", migs: migrations, wantVer: SchemaVersion()},
+		{name: "new file checked", migs: migrations, check: true, wantVer: SchemaVersion()},
 		{
-			name: "version 0 catalog migrates", migs: migrations, wantVer: 1,
+			name: "version 0 catalog migrates", migs: migrations, wantVer: SchemaVersion(),
 			prepare: func(t *testing.T, path string) {
 				db, err := sql.Open("sqlite", path)
 				if err != nil {
@@ -85,7 +86,7 @@ func TestMigrations(t *testing.T) {
 			},
 		},
 		{
-			name: "older version migrates", migs: withV2, check: true, wantVer: 2,
+			name: "older version migrates", migs: withV2, check: true, wantVer: SchemaVersion() + 1,
 			prepare: func(t *testing.T, path string) {
 				c, err := Open(ctx, path, Options{})
 				if err != nil {
@@ -162,7 +163,7 @@ func TestMigrations(t *testing.T) {
 			}
 		})
 	}
-	if SchemaVersion() != 1 {
+	if SchemaVersion() != 2 {
 		t.Errorf("SchemaVersion() = %d", SchemaVersion())
 	}
 }
@@ -271,7 +272,7 @@ func TestSnapshots(t *testing.T) {
 		{"second pending in stream", Snapshot{Account: paul, Kind: SnapshotMail, Time: t0.Add(2 * time.Hour)}, ErrPendingSnapshot},
 		{"other stream is fine", Snapshot{Account: paul, Kind: SnapshotOneDrive, Time: t0}, nil},
 		{"unknown account", Snapshot{Account: "nobody", Kind: SnapshotMail}, ErrNotFound},
-		{"bad kind", Snapshot{Account: paul, Kind: "calendar"}, ErrInvalid},
+		{"bad kind", Snapshot{Account: paul, Kind: "teams"}, ErrInvalid},
 		{"out of order", Snapshot{Account: anna, Kind: SnapshotMail, Time: t0.Add(-time.Hour)}, ErrInvalid},
 	}
 	for _, tc := range tests {

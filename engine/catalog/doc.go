@@ -18,7 +18,8 @@
 //
 // Snapshots get a sequence number (Seq) from the catalog, increasing across
 // all accounts; a stream is the snapshots of one account and one kind
-// (mail or onedrive). A version of an item records the first snapshot it
+// (mail, onedrive, calendar or contacts; their items are mail, file, event
+// and contact). A version of an item records the first snapshot it
 // was seen in (First) and, once it was replaced or deleted, the last
 // snapshot it existed in (Last) and the snapshot that replaced or deleted
 // it (End). A version still current has no End; its Last is reported as

@@ -20,6 +20,7 @@ type migration struct {
 // seq columns are snapshots.seq.
 var migrations = []migration{
 	{1, schemaV1},
+	{2, schemaV2},
 }
 
 // SchemaVersion is the schema version this build writes.
@@ -116,6 +117,76 @@ CREATE VIRTUAL TABLE search USING fts5(
 	name, people, body, attachments, path, tags,
 	tokenize = 'unicode61 remove_diacritics 2'
 );
+`
+
+// schemaV2 admits calendar and contacts snapshots and their items (event,
+// contact). SQLite cannot change a CHECK constraint in place, so the three
+// tables are rebuilt and their rows copied. versions is copied first into a
+// table that already references the new items table, and the old versions
+// table is dropped before the old items table, so no ON DELETE CASCADE
+// fires while the old tables go (foreign keys stay on: migrations run in a
+// transaction, where that pragma cannot change).
+const schemaV2 = `
+CREATE TABLE snapshots_v2 (
+	seq        INTEGER PRIMARY KEY,
+	repo_id    TEXT UNIQUE,
+	account_id INTEGER NOT NULL REFERENCES accounts(id),
+	kind       TEXT NOT NULL CHECK (kind IN ('mail','onedrive','calendar','contacts')),
+	time       INTEGER NOT NULL,
+	status     TEXT NOT NULL CHECK (status IN ('pending','complete')),
+	parent     TEXT NOT NULL DEFAULT '',
+	run_id     INTEGER REFERENCES runs(id) ON DELETE SET NULL
+) STRICT;
+INSERT INTO snapshots_v2 SELECT seq, repo_id, account_id, kind, time, status, parent, run_id FROM snapshots;
+
+CREATE TABLE items_v2 (
+	id          INTEGER PRIMARY KEY,
+	account_id  INTEGER NOT NULL REFERENCES accounts(id),
+	kind        TEXT NOT NULL CHECK (kind IN ('mail','file','event','contact')),
+	ext_id      TEXT NOT NULL,
+	message_id  TEXT NOT NULL DEFAULT '',
+	sort_key    INTEGER NOT NULL UNIQUE,
+	cur_version INTEGER,
+	deleted_seq INTEGER,
+	UNIQUE (account_id, kind, ext_id)
+) STRICT;
+INSERT INTO items_v2 SELECT id, account_id, kind, ext_id, message_id, sort_key, cur_version, deleted_seq FROM items;
+
+CREATE TABLE versions_v2 (
+	id          INTEGER PRIMARY KEY,
+	item_id     INTEGER NOT NULL REFERENCES items_v2(id) ON DELETE CASCADE,
+	account_id  INTEGER NOT NULL,
+	kind        TEXT NOT NULL,
+	first_seq   INTEGER NOT NULL,
+	last_seq    INTEGER,
+	end_seq     INTEGER,
+	seen_seq    INTEGER NOT NULL,
+	content     TEXT NOT NULL DEFAULT '',
+	size        INTEGER NOT NULL DEFAULT 0,
+	name        TEXT NOT NULL DEFAULT '',
+	folder      TEXT NOT NULL DEFAULT '',
+	time        INTEGER NOT NULL DEFAULT 0,
+	metadata    TEXT NOT NULL DEFAULT '{}',
+	fingerprint BLOB NOT NULL
+) STRICT;
+INSERT INTO versions_v2 SELECT id, item_id, account_id, kind, first_seq, last_seq, end_seq, seen_seq, content, size, name, folder, time, metadata, fingerprint FROM versions;
+
+DROP TABLE versions;
+DROP TABLE items;
+DROP TABLE snapshots;
+ALTER TABLE snapshots_v2 RENAME TO snapshots;
+ALTER TABLE items_v2 RENAME TO items;
+ALTER TABLE versions_v2 RENAME TO versions;
+
+CREATE INDEX snapshots_stream ON snapshots(account_id, kind, time);
+CREATE INDEX items_deleted ON items(account_id, deleted_seq) WHERE deleted_seq IS NOT NULL;
+CREATE INDEX items_deleted_all ON items(deleted_seq) WHERE deleted_seq IS NOT NULL;
+CREATE INDEX items_message_id ON items(message_id) WHERE message_id <> '';
+CREATE INDEX versions_item ON versions(item_id, first_seq);
+CREATE INDEX versions_folder ON versions(account_id, kind, folder, first_seq);
+CREATE INDEX versions_first ON versions(first_seq);
+CREATE INDEX versions_end ON versions(end_seq) WHERE end_seq IS NOT NULL;
+CREATE INDEX versions_open ON versions(account_id, kind, seen_seq) WHERE end_seq IS NULL;
 `
 
 func migsUpTo(migs []migration, v int) []migration {

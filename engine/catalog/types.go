@@ -30,6 +30,8 @@ type SnapshotKind string
 const (
 	SnapshotMail     SnapshotKind = "mail"
 	SnapshotOneDrive SnapshotKind = "onedrive"
+	SnapshotCalendar SnapshotKind = "calendar" // every calendar of a mailbox
+	SnapshotContacts SnapshotKind = "contacts" // every contact folder of a mailbox
 )
 
 // ItemKind is the kind of a catalogued item.
@@ -37,8 +39,10 @@ type ItemKind string
 
 // Item kinds. Mail items live in mail snapshots, files in onedrive snapshots.
 const (
-	KindMail ItemKind = "mail"
-	KindFile ItemKind = "file"
+	KindMail    ItemKind = "mail"
+	KindFile    ItemKind = "file"
+	KindEvent   ItemKind = "event"   // in calendar snapshots
+	KindContact ItemKind = "contact" // in contacts snapshots
 )
 
 // SnapshotKind returns the kind of snapshot items of kind k belong to.
@@ -48,6 +52,10 @@ func (k ItemKind) SnapshotKind() (SnapshotKind, error) {
 		return SnapshotMail, nil
 	case KindFile:
 		return SnapshotOneDrive, nil
+	case KindEvent:
+		return SnapshotCalendar, nil
+	case KindContact:
+		return SnapshotContacts, nil
 	}
 	return "", fmt.Errorf("%w: item kind %q", ErrInvalid, k)
 }
@@ -59,6 +67,10 @@ func (k SnapshotKind) ItemKind() (ItemKind, error) {
 		return KindMail, nil
 	case SnapshotOneDrive:
 		return KindFile, nil
+	case SnapshotCalendar:
+		return KindEvent, nil
+	case SnapshotContacts:
+		return KindContact, nil
 	}
 	return "", fmt.Errorf("%w: snapshot kind %q", ErrInvalid, k)
 }

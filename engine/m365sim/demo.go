@@ -134,6 +134,9 @@ func GenerateDemo(seed int64, opts DemoOptions) (*Tenant, error) {
 			}
 			m.mime = nil // the tenant keeps its own copy
 		}
+		if err := t.addDemoPIM(g, ui); err != nil {
+			return nil, err
+		}
 		files := g.files(ui)
 		// Folders get the time of the oldest file below them, so that
 		// their fileSystemInfo is part of the deterministic data too.

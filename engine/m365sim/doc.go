@@ -1,7 +1,10 @@
 // Package m365sim is a simulated Microsoft 365 tenant: an identity provider
 // (OpenID configuration, device code, token and refresh endpoints) and a
-// Microsoft Graph v1.0 API for users, mail folders, messages and OneDrive,
-// served over TLS on loopback.
+// Microsoft Graph v1.0 API for users, mail folders, messages, OneDrive,
+// calendars (events, recurring series, calendarView delta) and contacts
+// (folders, per-folder delta, photos), served over TLS on loopback. Every
+// invitation, update and cancellation a calendar change would send is
+// recorded (Tenant.SentMessages).
 //
 // It exists because no machine that builds Lifeboat reaches Microsoft: every
 // engine test runs the real MSAL and msgraph-sdk-go against it, and a new

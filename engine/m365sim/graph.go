@@ -21,6 +21,8 @@ func (s *Server) graphRoutes() http.Handler {
 	s.mailWriteRoutes(mux)
 	s.driveWriteRoutes(mux)
 	s.sendMailRoutes(mux)
+	s.calendarRoutes(mux)
+	s.contactRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeGraphError(w, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+lastSegment(r.URL.Path)+"'.")
 	})

@@ -68,7 +68,7 @@ var graphPermissions = []string{
 
 // consentedPermissions are what the simulated application registration is
 // configured with: what "/.default" and IssueAccessToken grant.
-var consentedPermissions = []string{"User.Read", "Mail.ReadWrite", "Files.ReadWrite.All"}
+var consentedPermissions = []string{"User.Read", "Mail.ReadWrite", "Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite"}
 
 type deviceCodeState int
 

@@ -48,6 +48,7 @@ type Tenant struct {
 	byUPN   map[string]*User
 	now     func() time.Time
 	nextIDs int64
+	outbox  []SentMessage // invitations, updates, cancellations (calendar.go)
 }
 
 // User is one mailbox and one OneDrive.
@@ -63,6 +64,7 @@ type User struct {
 	rootFolder string
 	messages   map[string]*Message
 	mailGone   []tombstone // deletions and moves out of a folder, for delta
+	pim        *userPIM    // calendars and contacts (calendar.go, contacts.go)
 
 	Drive *Drive
 }

@@ -42,8 +42,12 @@ type graphDest struct {
 	mb      Mailbox
 	dr      Drive
 	user    string
-	account string // catalog account the items must belong to; "" for any
-	top     string // new-folder restores: the folder everything goes into
+	account string        // catalog account the items must belong to; "" for any
+	top     string        // new-folder restores: the folder everything goes into
+	pim     PIM           // calendars and contacts (pim.go); nil: none
+	content ContentSource // attachments and photos, set by Execute
+
+	attached map[string]int // event id → attachments this restore added
 
 	mu        sync.Mutex
 	folders   map[string]string // mail folder path (fold key) → id, loaded once
@@ -126,6 +130,8 @@ func (g *graphDest) plan(ctx context.Context, p *planner, v catalog.VersionInfo)
 			return s, problem("restore: no OneDrive to restore files into")
 		}
 		return g.planFile(ctx, p, v)
+	case catalog.KindEvent, catalog.KindContact:
+		return g.planPIM(v)
 	}
 	return s, problem("restore: unknown item kind %q", v.Item.Kind)
 }
@@ -384,8 +390,13 @@ func (g *graphDest) ensureDriveFolder(ctx context.Context, driveID, path string)
 }
 
 func (g *graphDest) write(ctx context.Context, s *Step, content io.Reader) error {
-	if s.Item.Item.Kind == catalog.KindMail {
+	switch s.Item.Item.Kind {
+	case catalog.KindMail:
 		return g.writeMail(ctx, s, content)
+	case catalog.KindEvent:
+		return g.writeEvent(ctx, s, content)
+	case catalog.KindContact:
+		return g.writeContact(ctx, s, content)
 	}
 	return g.writeFile(ctx, s, content)
 }

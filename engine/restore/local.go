@@ -1,6 +1,7 @@
 package restore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -40,9 +41,10 @@ const (
 const noSubject = "(no subject)"
 
 type dirDest struct {
-	dir  string
-	root *os.Root
-	o    DirOptions
+	dir     string
+	root    *os.Root
+	o       DirOptions
+	content ContentSource // attachments and photos (pimdisk.go), set by Execute
 }
 
 // ToDir restores into dir on this computer: messages as .eml files with
@@ -76,6 +78,14 @@ func (d *dirDest) key() string    { return "dir:" + d.dir }
 func (d *dirDest) components(v catalog.VersionInfo) (dirs []string, name string) {
 	if d.o.AccountFolder != nil {
 		dirs = append(dirs, d.o.AccountFolder(v.Item.Account))
+	}
+	if v.Item.Kind == catalog.KindEvent || v.Item.Kind == catalog.KindContact {
+		pd, name := pimComponents(v)
+		dirs = append(dirs, pd...)
+		for i := range dirs {
+			dirs[i] = SafeName(dirs[i])
+		}
+		return dirs, name
 	}
 	if v.Item.Kind == catalog.KindMail {
 		dirs = append(dirs, mailDir)
@@ -218,11 +228,19 @@ func (d *dirDest) write(ctx context.Context, s *Step, content io.Reader) error {
 			_ = d.root.Remove(tmp)
 		}
 	}()
+	want := s.Item.Size
+	if k := s.Item.Item.Kind; k == catalog.KindEvent || k == catalog.KindContact {
+		b, err := d.renderPIM(ctx, s, content)
+		if err != nil {
+			return err
+		}
+		content, want = bytes.NewReader(b), int64(len(b))
+	}
 	n, err := io.Copy(f, &ctxReader{ctx: ctx, r: content})
 	if err != nil {
 		return fmt.Errorf("restore: writing %s: %w", s.Path, err)
 	}
-	if n != s.Item.Size {
+	if n != want {
 		return fmt.Errorf("restore: %s: got %d bytes, expected %d", s.Path, n, s.Item.Size)
 	}
 	if s.Item.Item.Kind == catalog.KindFile {

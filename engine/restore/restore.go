@@ -303,6 +303,9 @@ func (r *Restorer) Execute(ctx context.Context, pl *Plan) (Result, error) {
 	if r.o.Content == nil {
 		return Result{}, errors.New("restore: no content source")
 	}
+	if cu, ok := pl.dest.(contentUser); ok {
+		cu.useContent(r.o.Content)
+	}
 	j, err := openJournal(r.o.Journal, pl.key)
 	if err != nil {
 		return Result{}, err

@@ -16,7 +16,9 @@ import (
 // sign-in with "declined scopes are present: offline_access" when the
 // caller lists it, because Entra ID never echoes offline_access in the
 // token response's scope (and neither does the simulator).
-func Scopes() []string { return []string{"User.Read", "Mail.ReadWrite", "Files.ReadWrite.All"} }
+func Scopes() []string {
+	return []string{"User.Read", "Mail.ReadWrite", "Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite"}
+}
 
 // signInTimeout bounds a device code sign-in in a test. MSAL polls on its
 // own schedule (50 ms, then ×3 up to 5 s), whatever interval the server
