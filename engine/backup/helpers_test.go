@@ -30,9 +30,11 @@ type env struct {
 	c    *catalog.Catalog
 	acct catalog.Account
 	upn  string
-	// corrupt, when set, flips a byte of downloads whose path contains it.
-	mu      sync.Mutex
-	corrupt string
+	// corrupt, when set, flips a byte of downloads whose path contains it,
+	// another one each time (damage in transit is not the same twice).
+	mu       sync.Mutex
+	corrupt  string
+	corrupts int
 }
 
 func newEnv(t *testing.T, tn *m365sim.Tenant, upn string) *env {
@@ -77,6 +79,8 @@ func (e *env) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := e.srv.HTTPClient().Transport.RoundTrip(req)
 	e.mu.Lock()
 	c := e.corrupt
+	e.corrupts++
+	n := e.corrupts
 	e.mu.Unlock()
 	if err != nil || c == "" || !strings.Contains(req.URL.Path, c) {
 		return resp, err
@@ -87,7 +91,7 @@ func (e *env) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if len(b) > 0 {
-		b[len(b)/2] ^= 0xff
+		b[(len(b)/2+n)%len(b)] ^= 0xff
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	return resp, nil

@@ -294,6 +294,9 @@ type fetched struct {
 	info   mimeInfo
 	ok     bool
 	reason string
+	// served is set when OneDrive served other bytes than the hash it
+	// reports, twice alike: the hash of what was kept.
+	served string
 }
 
 // page applies one page of a folder's delta.

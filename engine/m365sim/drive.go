@@ -769,6 +769,9 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		}
 		if it, ok := u.Drive.items[itemID]; ok && !it.Folder && it.Content != nil {
 			name, content, etag, mod = it.Name, it.Content, it.ETag, it.Modified
+			if it.Served != nil {
+				content = it.Served
+			}
 		}
 	}
 	t.mu.RUnlock()
@@ -1171,6 +1174,7 @@ func (t *Tenant) uploadLocked(d *Drive, a driveAddress, c Content, hash, behavio
 		}
 	}
 	it.Content = c
+	it.Served = nil
 	it.QuickXor = hash
 	it.Modified = now
 	it.FSModified = now

@@ -266,6 +266,7 @@ type mailDeltaState struct {
 	Select string `json:"sel,omitempty"`
 	Change string `json:"ct,omitempty"` // changeType filter
 	Page   int    `json:"p,omitempty"`
+	Gen    int64  `json:"g,omitempty"` // evictions of the folder's tokens when issued
 }
 
 func (s *Server) sealToken(v any) string {
@@ -335,7 +336,13 @@ func (s *Server) handleMessageDelta(w http.ResponseWriter, r *http.Request, u *U
 		writeGraphError(w, http.StatusBadRequest, "SyncStateInvalid", "The sync state does not belong to this folder.")
 		return
 	}
+	if ev := u.deltaEvicted[f.ID]; st.Folder != "" && st.Gen != ev.gen {
+		t.mu.RUnlock()
+		s.writeSyncStateNotFound(w, r, ev, st.Select, st.Change)
+		return
+	}
 	st.Folder = f.ID
+	st.Gen = u.deltaEvicted[f.ID].gen
 	if st.Upto == 0 {
 		// A new round: everything up to now is in it; later changes wait
 		// for the delta link, so nothing is lost while the client pages.
@@ -409,7 +416,7 @@ func (s *Server) handleMessageDelta(w http.ResponseWriter, r *http.Request, u *U
 		st.Page++
 		out["@odata.nextLink"] = base + "?$skiptoken=" + s.sealToken(st)
 	} else {
-		next := mailDeltaState{Folder: st.Folder, Since: st.Upto, Select: st.Select, Change: st.Change}
+		next := mailDeltaState{Folder: st.Folder, Since: st.Upto, Select: st.Select, Change: st.Change, Gen: st.Gen}
 		out["@odata.deltaLink"] = base + "?$deltatoken=" + s.sealToken(next)
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -423,7 +430,7 @@ func (s *Server) handleFolderDelta(w http.ResponseWriter, r *http.Request, u *Us
 	var st mailDeltaState
 	for _, k := range []string{"$skiptoken", "$deltatoken"} {
 		if v := q.Get(k); v != "" {
-			if !s.openToken(v, &st) || st.Folder != "#folders" {
+			if !s.openToken(v, &st) || st.Folder != mailDeltaFolders {
 				writeGraphError(w, http.StatusBadRequest, "SyncStateInvalid", "The sync state is invalid.")
 				return
 			}
@@ -432,12 +439,19 @@ func (s *Server) handleFolderDelta(w http.ResponseWriter, r *http.Request, u *Us
 			}
 		}
 	}
-	st.Folder = "#folders"
+	hadToken := st.Folder != ""
+	st.Folder = mailDeltaFolders
 	if st.Select == "" {
 		st.Select = q.Get("$select")
 	}
 	size := pageSize(r, mailDefaultPage, mailMaxPage)
 	t.mu.RLock()
+	if ev := u.deltaEvicted[mailDeltaFolders]; hadToken && st.Gen != ev.gen {
+		t.mu.RUnlock()
+		s.writeSyncStateNotFound(w, r, ev, st.Select, "")
+		return
+	}
+	st.Gen = u.deltaEvicted[mailDeltaFolders].gen
 	if st.Upto == 0 {
 		st.Upto = t.seq
 	}
@@ -474,7 +488,7 @@ func (s *Server) handleFolderDelta(w http.ResponseWriter, r *http.Request, u *Us
 	if more {
 		out["@odata.nextLink"] = base + "?$skiptoken=" + s.sealToken(st)
 	} else {
-		out["@odata.deltaLink"] = base + "?$deltatoken=" + s.sealToken(mailDeltaState{Folder: "#folders", Since: st.Upto, Select: st.Select})
+		out["@odata.deltaLink"] = base + "?$deltatoken=" + s.sealToken(mailDeltaState{Folder: mailDeltaFolders, Since: st.Upto, Select: st.Select, Gen: st.Gen})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -63,6 +63,9 @@ type User struct {
 	rootFolder string
 	messages   map[string]*Message
 	mailGone   []tombstone // deletions and moves out of a folder, for delta
+	// deltaEvicted counts, per folder ID (mailDeltaFolders for the folder
+	// list), how often its delta tokens were evicted (ExpireMailDelta).
+	deltaEvicted map[string]mailEviction
 
 	Drive *Drive
 }
@@ -136,6 +139,10 @@ type DriveItem struct {
 	CTag       string
 	Seq        int64
 	Deleted    bool
+	// Served, when set, is what the download host serves instead of
+	// Content, whose size and QuickXorHash the metadata keeps describing
+	// (RewriteOnDownload).
+	Served Content
 }
 
 // Content is a file's bytes. Generated demo content need not sit in memory.
@@ -683,6 +690,7 @@ func (t *Tenant) PutFile(user, path string, c Content, modTime time.Time) (*Driv
 		u.Drive.items[it.ID] = it
 	}
 	it.Content = c
+	it.Served = nil
 	it.QuickXor = hash
 	it.Modified = now
 	it.FSModified = modTime.UTC()
