@@ -35,11 +35,18 @@ type env struct {
 	mu       sync.Mutex
 	corrupt  string
 	corrupts int
+	// before, when set, is called with every request before it is sent.
+	before func(*http.Request)
 }
 
 func newEnv(t *testing.T, tn *m365sim.Tenant, upn string) *env {
 	t.Helper()
-	srv := simtest.Start(t, tn, m365sim.Options{})
+	return newEnvWith(t, tn, upn, m365sim.Options{})
+}
+
+func newEnvWith(t *testing.T, tn *m365sim.Tenant, upn string, opts m365sim.Options) *env {
+	t.Helper()
+	srv := simtest.Start(t, tn, opts)
 	c, err := catalog.Open(t.Context(), filepath.Join(t.TempDir(), "catalog.db"), catalog.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +83,12 @@ func (e *env) setCorrupt(s string) {
 
 // RoundTrip corrupts matching downloads.
 func (e *env) RoundTrip(req *http.Request) (*http.Response, error) {
+	e.mu.Lock()
+	before := e.before
+	e.mu.Unlock()
+	if before != nil {
+		before(req)
+	}
 	resp, err := e.srv.HTTPClient().Transport.RoundTrip(req)
 	e.mu.Lock()
 	c := e.corrupt

@@ -423,7 +423,8 @@ func (s *Server) handleMessageDelta(w http.ResponseWriter, r *http.Request, u *U
 }
 
 // handleFolderDelta answers mailFolders/delta: every folder of the mailbox
-// (flattened), then changes. Folder deletion is not simulated yet.
+// (flattened), then changes: added, renamed and moved folders, and deleted
+// ones with @removed (mailfolders_change.go).
 func (s *Server) handleFolderDelta(w http.ResponseWriter, r *http.Request, u *User) {
 	t := s.tenant
 	q := r.URL.Query()
@@ -461,6 +462,9 @@ func (s *Server) handleFolderDelta(w http.ResponseWriter, r *http.Request, u *Us
 			fs = append(fs, f)
 		}
 	}
+	if st.Since != 0 {
+		fs = append(fs, u.goneFoldersLocked(st.Since, st.Upto)...)
+	}
 	sort.Slice(fs, func(i, j int) bool {
 		if fs[i].Seq != fs[j].Seq {
 			return fs[i].Seq < fs[j].Seq
@@ -474,6 +478,10 @@ func (s *Server) handleFolderDelta(w http.ResponseWriter, r *http.Request, u *Us
 	i := start
 	for ; i < len(fs) && len(page) < size; i++ {
 		st.After, st.AfterI = fs[i].Seq, fs[i].ID
+		if fs[i].removed {
+			page = append(page, map[string]any{"@odata.type": "#microsoft.graph.mailFolder", "id": fs[i].ID, "@removed": map[string]any{"reason": "deleted"}})
+			continue
+		}
 		v := selectFields(u.folderJSONLocked(fs[i]), st.Select)
 		v["@odata.type"] = "#microsoft.graph.mailFolder"
 		page = append(page, v)

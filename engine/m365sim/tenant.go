@@ -48,6 +48,12 @@ type Tenant struct {
 	byUPN   map[string]*User
 	now     func() time.Time
 	nextIDs int64
+	// seqTimes records when sequence numbers were reached, for drive
+	// delta with a timestamp token (drivedelta_time.go).
+	seqTimes []seqMark
+	// driveGoneCode, when set, is the error code of the 410 that expired
+	// drive delta tokens get (ExpireDeltaTokensWith).
+	driveGoneCode string
 }
 
 // User is one mailbox and one OneDrive.
@@ -66,6 +72,8 @@ type User struct {
 	// deltaEvicted counts, per folder ID (mailDeltaFolders for the folder
 	// list), how often its delta tokens were evicted (ExpireMailDelta).
 	deltaEvicted map[string]mailEviction
+	// foldersGone are deleted folders, for the folder list's delta.
+	foldersGone []tombstone
 
 	Drive *Drive
 }
@@ -85,6 +93,7 @@ type MailFolder struct {
 	WellKnownName string
 	Hidden        bool
 	Seq           int64
+	removed       bool // a tombstone in a folder delta page
 }
 
 // Message is one email: the MIME bytes exactly as stored, plus the mutable
@@ -200,6 +209,7 @@ func (t *Tenant) newItemID(prefix string) string {
 
 func (t *Tenant) bump() int64 {
 	t.seq++
+	t.markSeqLocked()
 	return t.seq
 }
 
@@ -836,6 +846,7 @@ func (t *Tenant) ExpireDeltaTokens() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.epoch++
+	t.driveGoneCode = ""
 }
 
 // randomToken returns n random bytes as unpadded base64url.
