@@ -101,6 +101,10 @@ func (ru *run) backupDrive(ctx context.Context) error {
 	}
 	if dr.driveID == "" || link == "" {
 		d, err := ru.g.GetDrive(ctx, ru.o.User)
+		if errors.Is(err, graph.ErrForbidden) && ctx.Err() == nil {
+			ru.notAllowed("read the OneDrive", err)
+			return nil
+		}
 		if err != nil {
 			if fatal(ctx, err) || !errors.Is(err, graph.ErrNotFound) {
 				return fmt.Errorf("backup: finding the OneDrive: %w", err)
@@ -131,6 +135,10 @@ func (ru *run) backupDrive(ctx context.Context) error {
 		if errors.Is(err, graph.ErrGone) && again != "" {
 			newLink, err = ru.g.DriveDelta(ctx, dr.driveID, "", fn)
 		}
+	}
+	if errors.Is(err, graph.ErrForbidden) && ctx.Err() == nil {
+		ru.notAllowed("read the OneDrive", err)
+		return nil
 	}
 	if err != nil {
 		if fatal(ctx, err) {

@@ -37,6 +37,8 @@ type env struct {
 	corrupts int
 	// before, when set, is called with every request before it is sent.
 	before func(*http.Request)
+	// scopes, when set, are the only permissions the access tokens carry.
+	scopes []string
 }
 
 func newEnv(t *testing.T, tn *m365sim.Tenant, upn string) *env {
@@ -116,6 +118,10 @@ func (e *env) client(onEvent func(graph.Event)) *graph.Client {
 		GraphURL:   e.srv.GraphURL(),
 		HTTPClient: &http.Client{Transport: e},
 		Auth: graph.TokenFunc(func(context.Context) (string, error) {
+			if e.scopes != nil {
+				tok, _, err := e.srv.IssueAccessTokenWithScopes(e.upn, e.scopes...)
+				return tok, err
+			}
 			tok, _, err := e.srv.IssueAccessToken(e.upn)
 			return tok, err
 		}),

@@ -115,6 +115,10 @@ func (ru *run) backupMail(ctx context.Context) error {
 		full = true
 		newLink, err = ru.g.MailFolderDelta(ctx, ru.o.User, "", apply)
 	}
+	if errors.Is(err, graph.ErrForbidden) && ctx.Err() == nil {
+		ru.notAllowed("read the mailbox", err)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("backup: listing mail folders: %w", err)
 	}

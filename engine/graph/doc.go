@@ -18,7 +18,8 @@
 //     and retries 429/500/502/503/504, resets and truncated bodies with
 //     exponential backoff and jitter, a bounded number of times;
 //   - typed errors: ErrThrottled, ErrGone (410 resync), ErrNotFound,
-//     ErrAuth and ErrTransient, matched with errors.Is, with *Error carrying
+//     ErrAuth, ErrForbidden (a 403: a permission the sign-in lacks; also
+//     ErrAuth) and ErrTransient, matched with errors.Is, with *Error carrying
 //     the status, Graph's error code, Retry-After and a 410's Location.
 //
 // msgraph-sdk-go's own retry handler is left out of the middleware chain so

@@ -43,6 +43,9 @@ func (s *Server) graphMiddleware(next http.Handler) http.Handler {
 			writeGraphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", err.Error())
 			return
 		}
+		if !s.authorize(w, r, sess) {
+			return
+		}
 		r = r.WithContext(context.WithValue(r.Context(), sessionKey, sess))
 		s.admit(w, r, s.classify(r, sess), next)
 	})
