@@ -40,6 +40,7 @@ const (
 	stateFolderPrefix = "mail.folder." // + folder ID: message delta link
 	stateDriveID      = "drive.id"     // the drive backed up
 	stateDriveDelta   = "drive.delta"  // drive root delta link
+	stateMailIDs      = "mail.ids"     // "immutable": message IDs are Outlook's immutable IDs
 )
 
 // Options configures Run. Graph, Repo, Catalog and Account.HomeID are

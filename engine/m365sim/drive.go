@@ -1101,7 +1101,13 @@ func (s *Server) serveDriveUpload(w http.ResponseWriter, r *http.Request, u *Use
 		v = s.newDriveView(r, u, false).itemJSON(it)
 	}
 	t.mu.Unlock()
+	var br *badRequest
 	switch {
+	case writeDriveRefusal(w, err):
+		return
+	case errors.As(err, &br):
+		writeDriveError(w, http.StatusBadRequest, br.code, br.msg)
+		return
 	case errors.Is(err, ErrNoItem):
 		writeDriveItemNotFound(w)
 		return
@@ -1136,7 +1142,7 @@ func (t *Tenant) uploadLocked(d *Drive, a driveAddress, c Content, hash, behavio
 		}
 	} else {
 		dir, name := splitPath(a.relPath)
-		if err := ValidateDriveName(name); err != nil {
+		if err := CheckServiceName(name); err != nil {
 			return nil, false, err
 		}
 		parent, err := d.resolveAddrLocked(driveAddress{base: a.base})
@@ -1147,7 +1153,7 @@ func (t *Tenant) uploadLocked(d *Drive, a driveAddress, c Content, hash, behavio
 			if seg == "" {
 				continue
 			}
-			if err := ValidateDriveName(seg); err != nil {
+			if err := CheckServiceName(seg); err != nil {
 				return nil, false, err
 			}
 			next := d.childLocked(parent.ID, seg)
@@ -1180,6 +1186,20 @@ func (t *Tenant) uploadLocked(d *Drive, a driveAddress, c Content, hash, behavio
 			d.items[it.ID] = it
 			created = true
 		}
+	}
+	dir := ""
+	if it.ParentID != "" {
+		dir, _ = d.itemPathLocked(it.ParentID)
+	}
+	var old *DriveItem
+	if !created {
+		old = it
+	}
+	if err := t.checkUploadLocked(d, dir, it.Name, c.Size(), old); err != nil {
+		if created {
+			delete(d.items, it.ID)
+		}
+		return nil, false, err
 	}
 	it.Content = c
 	it.Served = nil

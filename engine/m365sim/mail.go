@@ -173,7 +173,7 @@ func (s *Server) messageJSON(u *User, m *Message) map[string]any {
 func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request, u *User) {
 	t := s.tenant
 	t.mu.RLock()
-	m, ok := u.messages[r.PathValue("mid")]
+	m, ok := u.msgLocked(r.PathValue("mid"))
 	if ok && r.PathValue("fid") != "" {
 		f, err := u.folderLocked(r.PathValue("fid"))
 		ok = err == nil && f.ID == m.FolderID
@@ -183,7 +183,7 @@ func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request, u *Use
 		writeGraphError(w, http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
 		return
 	}
-	v := selectFields(s.messageJSON(u, m), r.URL.Query().Get("$select"))
+	v := selectFields(s.messageJSONFor(r, u, m), r.URL.Query().Get("$select"))
 	t.mu.RUnlock()
 	v["@odata.context"] = s.GraphURL() + "/$metadata#users('" + u.ID + "')/messages/$entity"
 	writeJSON(w, http.StatusOK, v)
@@ -193,7 +193,7 @@ func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request, u *Use
 func (s *Server) handleGetMIME(w http.ResponseWriter, r *http.Request, u *User) {
 	t := s.tenant
 	t.mu.RLock()
-	m, ok := u.messages[r.PathValue("mid")]
+	m, ok := u.msgLocked(r.PathValue("mid"))
 	var mime []byte
 	if ok {
 		mime = m.MIME // immutable once stored: safe to write outside the lock
@@ -246,7 +246,7 @@ func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request, u *U
 	sel := r.URL.Query().Get("$select")
 	items := make([]map[string]any, 0, len(msgs))
 	for _, m := range msgs {
-		items = append(items, selectFields(s.messageJSON(u, m), sel))
+		items = append(items, selectFields(s.messageJSONFor(r, u, m), sel))
 	}
 	t.mu.RUnlock()
 	s.writePage(w, r, "users('"+u.ID+"')/messages", items, mailDefaultPage, mailMaxPage)
@@ -292,6 +292,7 @@ func (s *Server) openToken(tok string, v any) bool {
 type mailDeltaEntry struct {
 	seq     int64
 	id      string
+	restID  string   // a removal's default-format ID
 	msg     *Message // nil for a removal
 	removed bool
 }
@@ -368,7 +369,7 @@ func (s *Server) handleMessageDelta(w http.ResponseWriter, r *http.Request, u *U
 			if cur, ok := u.messages[g.ID]; ok && cur.FolderID == f.ID && cur.Seq > g.Seq {
 				continue
 			}
-			entries = append(entries, mailDeltaEntry{seq: g.Seq, id: g.ID, removed: true})
+			entries = append(entries, mailDeltaEntry{seq: g.Seq, id: g.ID, restID: g.RestID, removed: true})
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool {
@@ -389,7 +390,7 @@ func (s *Server) handleMessageDelta(w http.ResponseWriter, r *http.Request, u *U
 		st.After, st.AfterI = e.seq, e.id
 		if e.removed {
 			if st.Change == "" || st.Change == "deleted" {
-				page = append(page, map[string]any{"@odata.type": "#microsoft.graph.message", "id": e.id, "@removed": map[string]any{"reason": "deleted"}})
+				page = append(page, map[string]any{"@odata.type": "#microsoft.graph.message", "id": removedID(r, e), "@removed": map[string]any{"reason": "deleted"}})
 			}
 			continue
 		}
@@ -397,7 +398,7 @@ func (s *Server) handleMessageDelta(w http.ResponseWriter, r *http.Request, u *U
 		if st.Change == "deleted" || (st.Change == "created" && !created) || (st.Change == "updated" && created) {
 			continue
 		}
-		v := selectFields(s.messageJSON(u, e.msg), st.Select)
+		v := selectFields(s.messageJSONFor(r, u, e.msg), st.Select)
 		v["@odata.type"] = "#microsoft.graph.message"
 		page = append(page, v)
 	}

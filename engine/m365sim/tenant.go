@@ -74,6 +74,8 @@ type User struct {
 	deltaEvicted map[string]mailEviction
 	// foldersGone are deleted folders, for the folder list's delta.
 	foldersGone []tombstone
+	// restIDs maps the default-format IDs of moved messages to their IDs.
+	restIDs map[string]string
 
 	Drive *Drive
 }
@@ -83,6 +85,7 @@ type tombstone struct {
 	ID       string
 	ParentID string
 	Seq      int64
+	RestID   string // a message's default-format ID when it left (immutableid.go)
 }
 
 // MailFolder is one folder of a mailbox.
@@ -120,6 +123,9 @@ type Message struct {
 	// composed holds the JSON a message was created from, so its MIME can
 	// be rebuilt when attachments are added; nil for MIME messages.
 	composed *composedMessage
+	// restID is the default-format ID when it differs from ID (after a
+	// move); see immutableid.go.
+	restID string
 }
 
 // Drive is a user's OneDrive for Business.
@@ -128,7 +134,8 @@ type Drive struct {
 	RootID string
 	Quota  int64
 	items  map[string]*DriveItem
-	gone   []*DriveItem // deleted items, kept as tombstones for delta
+	gone   []*DriveItem    // deleted items, kept as tombstones for delta
+	locked map[string]bool // LockFile
 }
 
 // DriveItem is a file or folder in a drive.
@@ -453,7 +460,7 @@ func (t *Tenant) Message(user, id string) (Message, error) {
 	if err != nil {
 		return Message{}, err
 	}
-	m, ok := u.messages[id]
+	m, ok := u.msgLocked(id)
 	if !ok {
 		return Message{}, fmt.Errorf("%w: message %s", ErrNoItem, id)
 	}
@@ -512,18 +519,19 @@ func (t *Tenant) DeleteMessage(user, id string) error {
 	if err != nil {
 		return err
 	}
-	m, ok := u.messages[id]
+	m, ok := u.msgLocked(id)
 	if !ok {
 		return fmt.Errorf("%w: message %s", ErrNoItem, id)
 	}
-	delete(u.messages, id)
-	u.mailGone = append(u.mailGone, tombstone{ID: m.ID, ParentID: m.FolderID, Seq: t.bump()})
+	delete(u.messages, m.ID)
+	u.mailGone = append(u.mailGone, tombstone{ID: m.ID, ParentID: m.FolderID, Seq: t.bump(), RestID: m.restIDOrID()})
+	u.forgetRestIDLocked(m)
 	return nil
 }
 
-// MoveMessage moves a message to another folder. Like Exchange, the moved
-// message keeps its ID here (Graph returns a new ID unless immutable IDs are
-// requested; Lifeboat must not rely on either).
+// MoveMessage moves a message to another folder. Its ID (the immutable
+// one) stays; its default-format ID, which requests without Prefer:
+// IdType="ImmutableId" see, changes, as Exchange's does (immutableid.go).
 func (t *Tenant) MoveMessage(user, id, toFolder string) (*Message, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -531,7 +539,7 @@ func (t *Tenant) MoveMessage(user, id, toFolder string) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, ok := u.messages[id]
+	m, ok := u.msgLocked(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: message %s", ErrNoItem, id)
 	}
@@ -542,8 +550,9 @@ func (t *Tenant) MoveMessage(user, id, toFolder string) (*Message, error) {
 	if f.ID == m.FolderID {
 		return m, nil
 	}
-	u.mailGone = append(u.mailGone, tombstone{ID: m.ID, ParentID: m.FolderID, Seq: t.bump()})
+	u.mailGone = append(u.mailGone, tombstone{ID: m.ID, ParentID: m.FolderID, Seq: t.bump(), RestID: m.restIDOrID()})
 	m.FolderID = f.ID
+	t.newRestIDLocked(u, m)
 	m.Modified = t.now().UTC()
 	m.touch(t.bump())
 	m.CreatedSeq = m.Seq
@@ -566,7 +575,7 @@ func (t *Tenant) EditMessage(user, id string, e MessageEdit) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, ok := u.messages[id]
+	m, ok := u.msgLocked(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: message %s", ErrNoItem, id)
 	}
