@@ -41,7 +41,9 @@
 // and for a hash mismatch one more download) is recorded as skipped with
 // its reason and the run ends catalog.RunCompletedWithWarnings. The folder
 // or drive it belonged to keeps its previous delta link, so the next run
-// sees the item again. Errors that end a run: sign-in needed (graph.ErrAuth,
+// sees the item again. A 403 (graph.ErrForbidden: the sign-in lacks the
+// permission for the mailbox or the OneDrive) is a warning that names the
+// part not backed up, not a failure. Errors that end a run: sign-in needed (graph.ErrAuth,
 // with auth.ErrSignInRequired in the chain when the person must sign in),
 // the repository or catalog failing, and cancellation.
 package backup

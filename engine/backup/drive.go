@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -100,6 +101,10 @@ func (ru *run) backupDrive(ctx context.Context) error {
 	}
 	if dr.driveID == "" || link == "" {
 		d, err := ru.g.GetDrive(ctx, ru.o.User)
+		if errors.Is(err, graph.ErrForbidden) && ctx.Err() == nil {
+			ru.notAllowed("read the OneDrive", err)
+			return nil
+		}
 		if err != nil {
 			if fatal(ctx, err) || !errors.Is(err, graph.ErrNotFound) {
 				return fmt.Errorf("backup: finding the OneDrive: %w", err)
@@ -130,6 +135,10 @@ func (ru *run) backupDrive(ctx context.Context) error {
 		if errors.Is(err, graph.ErrGone) && again != "" {
 			newLink, err = ru.g.DriveDelta(ctx, dr.driveID, "", fn)
 		}
+	}
+	if errors.Is(err, graph.ErrForbidden) && ctx.Err() == nil {
+		ru.notAllowed("read the OneDrive", err)
+		return nil
 	}
 	if err != nil {
 		if fatal(ctx, err) {
@@ -293,6 +302,7 @@ func (dr *driveRun) page(ctx context.Context, page []graph.DriveItem) error {
 			}
 			ref := j.res.ref
 			j.f.Content = &ref
+			j.f.ServedHash = j.res.served
 		} else {
 			ru.mu.Lock()
 			ru.res.Reused++
@@ -330,7 +340,9 @@ func (dr *driveRun) known(ctx context.Context, f *File) (repo.ContentRef, bool) 
 	}
 	return dr.s.lookup(ctx, f.ID, func(v catalog.VersionInfo) bool {
 		var m fileMeta
-		return json.Unmarshal(v.Metadata, &m) == nil && v.Size == f.Size && m.hashKey() == k
+		// m.Size is the size the drive reported, which is not the stored
+		// size when OneDrive served other bytes (ServedHash).
+		return json.Unmarshal(v.Metadata, &m) == nil && m.Size == f.Size && m.hashKey() == k
 	})
 }
 
@@ -340,6 +352,7 @@ func (dr *driveRun) download(ctx context.Context, it graph.DriveItem) (fetched, 
 	ru := dr.ru
 	url := it.DownloadURL
 	reason := ""
+	var mismatch []byte // what the first download that did not match hashed to
 	for attempt := 1; attempt <= downloadAttempts; attempt++ {
 		if url == "" {
 			fresh, err := ru.g.GetDriveItem(ctx, dr.driveID, it.ID)
@@ -377,13 +390,37 @@ func (dr *driveRun) download(ctx context.Context, it graph.DriveItem) (fetched, 
 		if err != nil {
 			return fetched{}, err
 		}
-		if h == nil || want(h.Sum(nil)) {
+		if h == nil {
 			return fetched{ref: ref, ok: true}, nil
 		}
+		sum := h.Sum(nil)
+		if want(sum) {
+			return fetched{ref: ref, ok: true}, nil
+		}
+		if mismatch != nil && bytes.Equal(mismatch, sum) {
+			// The same other bytes twice: not a damaged transfer but a
+			// file OneDrive rewrites when it serves it (SharePoint adds
+			// its properties to Office files, sensitivity labels). Keep
+			// what Microsoft served and say so, rather than skip it
+			// and fetch it again on every run.
+			ru.log.Info("OneDrive serves this file with other bytes than it describes; keeping what it served",
+				"item", it.ID, "size", it.Size, "served", ref.Size)
+			return fetched{ref: ref, ok: true, served: servedHash(it, sum)}, nil
+		}
+		mismatch = sum
 		reason = "the downloaded content did not match the hash OneDrive reports for it"
 		ru.log.Warn("hash mismatch; downloading again", "item", it.ID, "attempt", attempt)
 	}
 	return fetched{reason: reason}, nil
+}
+
+// servedHash is how a served hash is recorded: in the encoding of the
+// hash the drive reports.
+func servedHash(it graph.DriveItem, sum []byte) string {
+	if it.QuickXorHash != "" {
+		return base64.StdEncoding.EncodeToString(sum)
+	}
+	return hex.EncodeToString(sum)
 }
 
 // verifier returns the hash to compute for an item and the comparison with
@@ -417,10 +454,13 @@ type fileMeta struct {
 	SHA1         string `json:"sha1,omitempty"`
 	SHA256       string `json:"sha256,omitempty"`
 	CTag         string `json:"cTag,omitempty"`
-	MimeType     string `json:"mimeType,omitempty"`
-	FSCreated    any    `json:"fsCreated,omitempty"`
-	FSModified   any    `json:"fsModified,omitempty"`
-	Size         int64  `json:"size"`
+	// ServedHash: OneDrive served other bytes than its hash describes
+	// (the hash of what it served, which is what was kept).
+	ServedHash string `json:"servedHash,omitempty"`
+	MimeType   string `json:"mimeType,omitempty"`
+	FSCreated  any    `json:"fsCreated,omitempty"`
+	FSModified any    `json:"fsModified,omitempty"`
+	Size       int64  `json:"size"`
 }
 
 func (m fileMeta) hashKey() string {
@@ -431,7 +471,7 @@ func (dr *driveRun) upsert(f *File) error {
 	if f.Content == nil {
 		return nil
 	}
-	m := fileMeta{QuickXorHash: f.QuickXorHash, SHA1: f.SHA1, SHA256: f.SHA256, CTag: f.CTag, MimeType: f.MimeType, Size: f.Size}
+	m := fileMeta{QuickXorHash: f.QuickXorHash, SHA1: f.SHA1, SHA256: f.SHA256, CTag: f.CTag, ServedHash: f.ServedHash, MimeType: f.MimeType, Size: f.Size}
 	if !f.FSCreated.IsZero() {
 		m.FSCreated = f.FSCreated
 	}

@@ -30,14 +30,25 @@ type env struct {
 	c    *catalog.Catalog
 	acct catalog.Account
 	upn  string
-	// corrupt, when set, flips a byte of downloads whose path contains it.
-	mu      sync.Mutex
-	corrupt string
+	// corrupt, when set, flips a byte of downloads whose path contains it,
+	// another one each time (damage in transit is not the same twice).
+	mu       sync.Mutex
+	corrupt  string
+	corrupts int
+	// before, when set, is called with every request before it is sent.
+	before func(*http.Request)
+	// scopes, when set, are the only permissions the access tokens carry.
+	scopes []string
 }
 
 func newEnv(t *testing.T, tn *m365sim.Tenant, upn string) *env {
 	t.Helper()
-	srv := simtest.Start(t, tn, m365sim.Options{})
+	return newEnvWith(t, tn, upn, m365sim.Options{})
+}
+
+func newEnvWith(t *testing.T, tn *m365sim.Tenant, upn string, opts m365sim.Options) *env {
+	t.Helper()
+	srv := simtest.Start(t, tn, opts)
 	c, err := catalog.Open(t.Context(), filepath.Join(t.TempDir(), "catalog.db"), catalog.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -74,9 +85,17 @@ func (e *env) setCorrupt(s string) {
 
 // RoundTrip corrupts matching downloads.
 func (e *env) RoundTrip(req *http.Request) (*http.Response, error) {
+	e.mu.Lock()
+	before := e.before
+	e.mu.Unlock()
+	if before != nil {
+		before(req)
+	}
 	resp, err := e.srv.HTTPClient().Transport.RoundTrip(req)
 	e.mu.Lock()
 	c := e.corrupt
+	e.corrupts++
+	n := e.corrupts
 	e.mu.Unlock()
 	if err != nil || c == "" || !strings.Contains(req.URL.Path, c) {
 		return resp, err
@@ -87,7 +106,7 @@ func (e *env) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if len(b) > 0 {
-		b[len(b)/2] ^= 0xff
+		b[(len(b)/2+n)%len(b)] ^= 0xff
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	return resp, nil
@@ -99,6 +118,10 @@ func (e *env) client(onEvent func(graph.Event)) *graph.Client {
 		GraphURL:   e.srv.GraphURL(),
 		HTTPClient: &http.Client{Transport: e},
 		Auth: graph.TokenFunc(func(context.Context) (string, error) {
+			if e.scopes != nil {
+				tok, _, err := e.srv.IssueAccessTokenWithScopes(e.upn, e.scopes...)
+				return tok, err
+			}
 			tok, _, err := e.srv.IssueAccessToken(e.upn)
 			return tok, err
 		}),

@@ -64,14 +64,22 @@ func (ru *run) backupMail(ctx context.Context) error {
 	}
 	defer s.close()
 	mr := &mailRun{ru: ru, s: s, folders: map[string]*mailFolder{}, removed: map[string]int64{}, upserted: map[string]struct{}{}}
-	state := map[string]string{}
+	state := map[string]string{stateMailIDs: "immutable"}
 	if prev != nil && !prev.Root.IsZero() {
 		rt, err := loadRoot(ctx, ru.r, prev.Root)
 		if err != nil {
 			return repoError{err}
 		}
 		for _, fe := range rt.Folders {
-			mr.folders[fe.ID] = &mailFolder{e: fe, link: prev.State[stateFolderPrefix+fe.ID], prevPath: fe.Path}
+			link := prev.State[stateFolderPrefix+fe.ID]
+			if prev.State[stateMailIDs] != "immutable" {
+				// Recorded with default IDs (before graph asked for
+				// immutable ones): list each folder once, so the old
+				// IDs go and stored content is found again by
+				// internetMessageId.
+				link = ""
+			}
+			mr.folders[fe.ID] = &mailFolder{e: fe, link: link, prevPath: fe.Path}
 		}
 	}
 	ru.prog.update(true, func(p *Progress) { p.Phase = ru.phase(PhaseMail); p.Current = "" })
@@ -114,6 +122,10 @@ func (ru *run) backupMail(ctx context.Context) error {
 		clear(seen)
 		full = true
 		newLink, err = ru.g.MailFolderDelta(ctx, ru.o.User, "", apply)
+	}
+	if errors.Is(err, graph.ErrForbidden) && ctx.Err() == nil {
+		ru.notAllowed("read the mailbox", err)
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("backup: listing mail folders: %w", err)
@@ -294,6 +306,9 @@ type fetched struct {
 	info   mimeInfo
 	ok     bool
 	reason string
+	// served is set when OneDrive served other bytes than the hash it
+	// reports, twice alike: the hash of what was kept.
+	served string
 }
 
 // page applies one page of a folder's delta.

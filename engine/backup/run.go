@@ -42,6 +42,7 @@ const (
 	stateFolderPrefix = "mail.folder." // + folder ID: message delta link
 	stateDriveID      = "drive.id"     // the drive backed up
 	stateDriveDelta   = "drive.delta"  // drive root delta link
+	stateMailIDs      = "mail.ids"     // "immutable": message IDs are Outlook's immutable IDs
 )
 
 // Options configures Run. Graph, Repo, Catalog and Account.HomeID are
@@ -341,7 +342,9 @@ func (ru *run) previous(kind string) *repo.Snapshot {
 // fatal reports errors that end the run rather than skip an item: the
 // person must sign in again, the context ended, or the repository failed.
 func fatal(ctx context.Context, err error) bool {
-	return ctx.Err() != nil || errors.Is(err, graph.ErrAuth) || errors.Is(err, context.Canceled) ||
+	// A 403 (graph.ErrForbidden) is an ErrAuth that signing in again does
+	// not mend: the part or item it concerns is reported, the rest goes on.
+	return ctx.Err() != nil || errors.Is(err, graph.ErrAuth) && !errors.Is(err, graph.ErrForbidden) || errors.Is(err, context.Canceled) ||
 		errors.Is(err, errRepo)
 }
 

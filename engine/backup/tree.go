@@ -103,24 +103,28 @@ type Person struct {
 
 // File is one drive item (file or folder) as a snapshot records it.
 type File struct {
-	ID           string           `json:"id"`
-	ParentID     string           `json:"parentId,omitempty"`
-	Name         string           `json:"name"`
-	Folder       bool             `json:"folder,omitempty"`
-	Root         bool             `json:"root,omitempty"`
-	Package      bool             `json:"package,omitempty"`
-	Size         int64            `json:"size"`
-	MimeType     string           `json:"mimeType,omitempty"`
-	QuickXorHash string           `json:"quickXorHash,omitempty"`
-	SHA1         string           `json:"sha1,omitempty"`
-	SHA256       string           `json:"sha256,omitempty"`
-	ETag         string           `json:"eTag,omitempty"`
-	CTag         string           `json:"cTag,omitempty"`
-	Created      time.Time        `json:"created,omitzero"`
-	Modified     time.Time        `json:"modified,omitzero"`
-	FSCreated    time.Time        `json:"fsCreated,omitzero"`
-	FSModified   time.Time        `json:"fsModified,omitzero"`
-	Content      *repo.ContentRef `json:"content,omitempty"` // files only
+	ID           string `json:"id"`
+	ParentID     string `json:"parentId,omitempty"`
+	Name         string `json:"name"`
+	Folder       bool   `json:"folder,omitempty"`
+	Root         bool   `json:"root,omitempty"`
+	Package      bool   `json:"package,omitempty"`
+	Size         int64  `json:"size"`
+	MimeType     string `json:"mimeType,omitempty"`
+	QuickXorHash string `json:"quickXorHash,omitempty"`
+	SHA1         string `json:"sha1,omitempty"`
+	SHA256       string `json:"sha256,omitempty"`
+	// ServedHash is set when OneDrive served other bytes than its hash
+	// describes (it rewrites some files when serving them): the hash of
+	// the bytes kept, in the encoding of the reported hash.
+	ServedHash string           `json:"servedHash,omitempty"`
+	ETag       string           `json:"eTag,omitempty"`
+	CTag       string           `json:"cTag,omitempty"`
+	Created    time.Time        `json:"created,omitzero"`
+	Modified   time.Time        `json:"modified,omitzero"`
+	FSCreated  time.Time        `json:"fsCreated,omitzero"`
+	FSModified time.Time        `json:"fsModified,omitzero"`
+	Content    *repo.ContentRef `json:"content,omitempty"` // files only
 }
 
 // pageBoundary reports whether a page ends after the item with this ID.

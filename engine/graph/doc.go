@@ -18,8 +18,23 @@
 //     and retries 429/500/502/503/504, resets and truncated bodies with
 //     exponential backoff and jitter, a bounded number of times;
 //   - typed errors: ErrThrottled, ErrGone (410 resync), ErrNotFound,
-//     ErrAuth and ErrTransient, matched with errors.Is, with *Error carrying
+//     ErrAuth, ErrForbidden (a 403: a permission the sign-in lacks; also
+//     ErrAuth) and ErrTransient, matched with errors.Is, with *Error carrying
 //     the status, Graph's error code, Retry-After and a 410's Location.
+//
+// Message IDs: every mailbox request carries Prefer: IdType="ImmutableId".
+// A message's default ID changes whenever it moves to another folder
+// (deleting it in Outlook is such a move, to Deleted Items), which a backup
+// would see as one message deleted and another one created, and a restore
+// "to where it was" would look for under an ID that no longer exists. An
+// immutable ID stays the same as long as the message stays in the mailbox,
+// so the catalog keeps one history per message across moves. The
+// documented cases where it still changes — the message is moved to an
+// archive mailbox, or exported and imported again — arrive as a removal and
+// a new message; engine/backup then finds the stored content by
+// internetMessageId, received time and subject and downloads nothing.
+// Folder IDs never change. Backups made before this choice hold default
+// IDs; engine/backup lists their folders again once (mail.ids state).
 //
 // msgraph-sdk-go's own retry handler is left out of the middleware chain so
 // retries are never doubled, and its 100 s client timeout is not used:

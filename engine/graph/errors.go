@@ -32,7 +32,21 @@ var (
 	// ErrTransient: a server error, a connection reset or a truncated body
 	// that persisted through the retries.
 	ErrTransient = errors.New("temporary failure talking to Microsoft")
+	// ErrForbidden: Graph refused access (403): the sign-in is valid but
+	// lacks the permission for this mailbox, drive or request. It is also
+	// ErrAuth (errors.Is finds both), but signing in again with the same
+	// permissions does not help, so a backup goes on with what it may read.
+	ErrForbidden error = forbidden{}
 )
+
+type forbidden struct{}
+
+func (forbidden) Error() string {
+	return "access refused: Lifeboat was not given permission for this"
+}
+
+// Is makes ErrForbidden an ErrAuth too.
+func (forbidden) Is(target error) bool { return target == ErrAuth }
 
 // Error is a failed Graph request. Kind is one of the sentinels above (or
 // nil for other client errors such as 400); Err is the underlying cause
@@ -162,7 +176,9 @@ func kindOf(status int, code string) error {
 		return ErrGone
 	case status == http.StatusNotFound:
 		return ErrNotFound
-	case status == http.StatusUnauthorized, status == http.StatusForbidden:
+	case status == http.StatusForbidden:
+		return ErrForbidden
+	case status == http.StatusUnauthorized:
 		return ErrAuth
 	case status == http.StatusTooManyRequests:
 		return ErrThrottled

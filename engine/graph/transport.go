@@ -222,6 +222,9 @@ func (c *Client) send(req *http.Request, stream bool) (*http.Response, error) {
 				return nil, fmt.Errorf("graph: rewind request body: %w", err)
 			}
 		}
+		if cl.kind == ResourceMailbox && cl.auth {
+			preferImmutableIDs(r.Header)
+		}
 		r.Header.Del("Authorization")
 		if cl.auth {
 			tok, err := c.token(actx, r.URL, claims)

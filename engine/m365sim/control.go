@@ -97,6 +97,7 @@ func (s *Server) controlRoutes() http.Handler {
 		s.tenant.ExpireDeltaTokens()
 		return ControlResult{Message: "every drive delta token now answers 410 Gone"}, nil
 	})
+	handle("mail/delta/expire", s.ctlMailDeltaExpire)
 	s.controlIdentityRoutes(handle)
 	s.controlPIMRoutes(handle)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

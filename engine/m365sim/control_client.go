@@ -57,3 +57,12 @@ func (c *ControlClient) Call(ctx context.Context, op string, req ControlRequest)
 	}
 	return res, nil
 }
+
+// ExpireMailDelta makes the simulator evict the mail delta tokens of one
+// folder of user's mailbox (a path such as "Inbox/Invoices"), or of every
+// folder when folder is empty; how is "gone" (410 with Location, the
+// default) or "badrequest" (400 syncStateNotFound). It is what `lifeboat
+// sim expire-mail-delta` calls.
+func (c *ControlClient) ExpireMailDelta(ctx context.Context, user, folder, how string) (ControlResult, error) {
+	return c.Call(ctx, "mail/delta/expire", ControlRequest{User: user, Folder: folder, Spec: how})
+}

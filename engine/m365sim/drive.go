@@ -17,7 +17,9 @@ package m365sim
 //     resyncChangesApplyDifferences or resyncChangesUploadDifferences and a
 //     Location header holding a fresh enumeration link.
 //   - /content answers 302 Found to @microsoft.graph.downloadUrl, a
-//     short-lived (1 hour) URL that needs no Authorization header.
+//     short-lived URL ("only valid for a short period of time (a few
+//     minutes)", driveItem: get content) that needs no Authorization
+//     header.
 
 import (
 	"crypto/hmac"
@@ -40,8 +42,6 @@ const (
 	// driveDefaultPage and driveMaxPage bound delta and children pages.
 	driveDefaultPage = 200
 	driveMaxPage     = 999
-	// driveDownloadLifetime is how long a downloadUrl works, as documented.
-	driveDownloadLifetime = time.Hour
 	// driveSimpleUploadMax is the largest body the simple PUT /content
 	// takes here; larger files go through upload sessions.
 	driveSimpleUploadMax = 4 << 20
@@ -713,9 +713,9 @@ func (s *Server) driveOpen(label, bind, blob string) (string, error) {
 // ---- download host ----
 
 // driveDownloadURL is a pre-authenticated URL for an item's bytes, valid for
-// driveDownloadLifetime on the tenant's clock.
+// Options.DownloadURLLifetime on the tenant's clock.
 func (s *Server) driveDownloadURL(driveID, itemID string) string {
-	exp := s.tenant.now().Add(driveDownloadLifetime).Unix()
+	exp := s.tenant.now().Add(s.opts.DownloadURLLifetime).UnixMilli()
 	tok := s.driveSeal("download", itemID, "1|"+driveID+"|"+itemID+"|"+strconv.FormatInt(exp, 10))
 	return s.base + "/_download/" + url.PathEscape(itemID) + "?tempauth=" + tok + "&ApiVersion=2.0"
 }
@@ -735,7 +735,7 @@ func (s *Server) verifyDriveDownload(itemID, tok string) (string, error) {
 	if err != nil {
 		return "", errDriveToken
 	}
-	if s.tenant.now().Unix() > exp {
+	if s.tenant.now().UnixMilli() > exp {
 		return "", errors.New("m365sim: download URL expired")
 	}
 	return parts[1], nil
@@ -769,6 +769,9 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		}
 		if it, ok := u.Drive.items[itemID]; ok && !it.Folder && it.Content != nil {
 			name, content, etag, mod = it.Name, it.Content, it.ETag, it.Modified
+			if it.Served != nil {
+				content = it.Served
+			}
 		}
 	}
 	t.mu.RUnlock()
@@ -958,12 +961,20 @@ func (s *Server) serveDriveDelta(w http.ResponseWriter, r *http.Request, u *User
 	case "latest":
 		st = fresh
 	default:
+		if ts, ok := parseDeltaTimestamp(tok); ok {
+			// A timestamp in place of a token: the changes since then.
+			b := t.seqAtLocked(ts)
+			st = driveDeltaState{enum: false, epoch: epoch, base: b, key: b, depth: driveFreshCursorDepth}
+			break
+		}
 		var derr error
 		st, derr = parseDriveDeltaState(s, d.ID, tok)
 		if derr != nil || st.epoch != epoch {
 			t.mu.RUnlock()
 			w.Header().Set("Location", s.driveDeltaLink(r, d.ID, restart))
-			if derr != nil {
+			if code := t.driveGoneCode; derr == nil && code != "" {
+				writeDriveError(w, http.StatusGone, code, driveResyncMessage)
+			} else if derr != nil {
 				writeDriveError(w, http.StatusGone, "resyncChangesUploadDifferences",
 					"Resync required: the delta token is not valid for this drive. Enumerate again, then upload local items the service did not return and files that differ from the service's version, keeping both copies when unsure.")
 			} else {
@@ -1090,7 +1101,13 @@ func (s *Server) serveDriveUpload(w http.ResponseWriter, r *http.Request, u *Use
 		v = s.newDriveView(r, u, false).itemJSON(it)
 	}
 	t.mu.Unlock()
+	var br *badRequest
 	switch {
+	case writeDriveRefusal(w, err):
+		return
+	case errors.As(err, &br):
+		writeDriveError(w, http.StatusBadRequest, br.code, br.msg)
+		return
 	case errors.Is(err, ErrNoItem):
 		writeDriveItemNotFound(w)
 		return
@@ -1125,7 +1142,7 @@ func (t *Tenant) uploadLocked(d *Drive, a driveAddress, c Content, hash, behavio
 		}
 	} else {
 		dir, name := splitPath(a.relPath)
-		if err := ValidateDriveName(name); err != nil {
+		if err := CheckServiceName(name); err != nil {
 			return nil, false, err
 		}
 		parent, err := d.resolveAddrLocked(driveAddress{base: a.base})
@@ -1136,7 +1153,7 @@ func (t *Tenant) uploadLocked(d *Drive, a driveAddress, c Content, hash, behavio
 			if seg == "" {
 				continue
 			}
-			if err := ValidateDriveName(seg); err != nil {
+			if err := CheckServiceName(seg); err != nil {
 				return nil, false, err
 			}
 			next := d.childLocked(parent.ID, seg)
@@ -1170,7 +1187,22 @@ func (t *Tenant) uploadLocked(d *Drive, a driveAddress, c Content, hash, behavio
 			created = true
 		}
 	}
+	dir := ""
+	if it.ParentID != "" {
+		dir, _ = d.itemPathLocked(it.ParentID)
+	}
+	var old *DriveItem
+	if !created {
+		old = it
+	}
+	if err := t.checkUploadLocked(d, dir, it.Name, c.Size(), old); err != nil {
+		if created {
+			delete(d.items, it.ID)
+		}
+		return nil, false, err
+	}
 	it.Content = c
+	it.Served = nil
 	it.QuickXor = hash
 	it.Modified = now
 	it.FSModified = now

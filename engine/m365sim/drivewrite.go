@@ -41,6 +41,7 @@ func (s *Server) driveWriteRoutes(mux *http.ServeMux) {
 func writeDriveWriteError(w http.ResponseWriter, err error) {
 	var br *badRequest
 	switch {
+	case writeDriveRefusal(w, err):
 	case errors.As(err, &br):
 		writeDriveError(w, http.StatusBadRequest, br.code, br.msg)
 	case errors.Is(err, ErrNoItem):
@@ -119,7 +120,7 @@ func (s *Server) serveCreateFolder(w http.ResponseWriter, r *http.Request, u *Us
 			return
 		}
 	}
-	if err := ValidateDriveName(name); err != nil {
+	if err := CheckServiceName(name); err != nil {
 		writeDriveError(w, http.StatusBadRequest, "invalidRequest", err.Error())
 		return
 	}
@@ -193,7 +194,7 @@ func (s *Server) servePatchItem(w http.ResponseWriter, r *http.Request, u *User,
 		parentID, name = it.ParentID, it.Name
 		if in.Name != nil {
 			name = *in.Name
-			err = ValidateDriveName(name)
+			err = CheckServiceName(name)
 		}
 	}
 	if err == nil && in.ParentReference != nil && in.ParentReference.ID != "" {

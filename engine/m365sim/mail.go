@@ -173,7 +173,7 @@ func (s *Server) messageJSON(u *User, m *Message) map[string]any {
 func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request, u *User) {
 	t := s.tenant
 	t.mu.RLock()
-	m, ok := u.messages[r.PathValue("mid")]
+	m, ok := u.msgLocked(r.PathValue("mid"))
 	if ok && r.PathValue("fid") != "" {
 		f, err := u.folderLocked(r.PathValue("fid"))
 		ok = err == nil && f.ID == m.FolderID
@@ -183,7 +183,7 @@ func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request, u *Use
 		writeGraphError(w, http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
 		return
 	}
-	v := selectFields(s.messageJSON(u, m), r.URL.Query().Get("$select"))
+	v := selectFields(s.messageJSONFor(r, u, m), r.URL.Query().Get("$select"))
 	t.mu.RUnlock()
 	v["@odata.context"] = s.GraphURL() + "/$metadata#users('" + u.ID + "')/messages/$entity"
 	writeJSON(w, http.StatusOK, v)
@@ -193,7 +193,7 @@ func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request, u *Use
 func (s *Server) handleGetMIME(w http.ResponseWriter, r *http.Request, u *User) {
 	t := s.tenant
 	t.mu.RLock()
-	m, ok := u.messages[r.PathValue("mid")]
+	m, ok := u.msgLocked(r.PathValue("mid"))
 	var mime []byte
 	if ok {
 		mime = m.MIME // immutable once stored: safe to write outside the lock
@@ -246,7 +246,7 @@ func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request, u *U
 	sel := r.URL.Query().Get("$select")
 	items := make([]map[string]any, 0, len(msgs))
 	for _, m := range msgs {
-		items = append(items, selectFields(s.messageJSON(u, m), sel))
+		items = append(items, selectFields(s.messageJSONFor(r, u, m), sel))
 	}
 	t.mu.RUnlock()
 	s.writePage(w, r, "users('"+u.ID+"')/messages", items, mailDefaultPage, mailMaxPage)
@@ -266,6 +266,7 @@ type mailDeltaState struct {
 	Select string `json:"sel,omitempty"`
 	Change string `json:"ct,omitempty"` // changeType filter
 	Page   int    `json:"p,omitempty"`
+	Gen    int64  `json:"g,omitempty"` // evictions of the folder's tokens when issued
 }
 
 func (s *Server) sealToken(v any) string {
@@ -291,6 +292,7 @@ func (s *Server) openToken(tok string, v any) bool {
 type mailDeltaEntry struct {
 	seq     int64
 	id      string
+	restID  string   // a removal's default-format ID
 	msg     *Message // nil for a removal
 	removed bool
 }
@@ -335,7 +337,13 @@ func (s *Server) handleMessageDelta(w http.ResponseWriter, r *http.Request, u *U
 		writeGraphError(w, http.StatusBadRequest, "SyncStateInvalid", "The sync state does not belong to this folder.")
 		return
 	}
+	if ev := u.deltaEvicted[f.ID]; st.Folder != "" && st.Gen != ev.gen {
+		t.mu.RUnlock()
+		s.writeSyncStateNotFound(w, r, ev, st.Select, st.Change)
+		return
+	}
 	st.Folder = f.ID
+	st.Gen = u.deltaEvicted[f.ID].gen
 	if st.Upto == 0 {
 		// A new round: everything up to now is in it; later changes wait
 		// for the delta link, so nothing is lost while the client pages.
@@ -361,7 +369,7 @@ func (s *Server) handleMessageDelta(w http.ResponseWriter, r *http.Request, u *U
 			if cur, ok := u.messages[g.ID]; ok && cur.FolderID == f.ID && cur.Seq > g.Seq {
 				continue
 			}
-			entries = append(entries, mailDeltaEntry{seq: g.Seq, id: g.ID, removed: true})
+			entries = append(entries, mailDeltaEntry{seq: g.Seq, id: g.ID, restID: g.RestID, removed: true})
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool {
@@ -382,7 +390,7 @@ func (s *Server) handleMessageDelta(w http.ResponseWriter, r *http.Request, u *U
 		st.After, st.AfterI = e.seq, e.id
 		if e.removed {
 			if st.Change == "" || st.Change == "deleted" {
-				page = append(page, map[string]any{"@odata.type": "#microsoft.graph.message", "id": e.id, "@removed": map[string]any{"reason": "deleted"}})
+				page = append(page, map[string]any{"@odata.type": "#microsoft.graph.message", "id": removedID(r, e), "@removed": map[string]any{"reason": "deleted"}})
 			}
 			continue
 		}
@@ -390,7 +398,7 @@ func (s *Server) handleMessageDelta(w http.ResponseWriter, r *http.Request, u *U
 		if st.Change == "deleted" || (st.Change == "created" && !created) || (st.Change == "updated" && created) {
 			continue
 		}
-		v := selectFields(s.messageJSON(u, e.msg), st.Select)
+		v := selectFields(s.messageJSONFor(r, u, e.msg), st.Select)
 		v["@odata.type"] = "#microsoft.graph.message"
 		page = append(page, v)
 	}
@@ -409,21 +417,22 @@ func (s *Server) handleMessageDelta(w http.ResponseWriter, r *http.Request, u *U
 		st.Page++
 		out["@odata.nextLink"] = base + "?$skiptoken=" + s.sealToken(st)
 	} else {
-		next := mailDeltaState{Folder: st.Folder, Since: st.Upto, Select: st.Select, Change: st.Change}
+		next := mailDeltaState{Folder: st.Folder, Since: st.Upto, Select: st.Select, Change: st.Change, Gen: st.Gen}
 		out["@odata.deltaLink"] = base + "?$deltatoken=" + s.sealToken(next)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
 // handleFolderDelta answers mailFolders/delta: every folder of the mailbox
-// (flattened), then changes. Folder deletion is not simulated yet.
+// (flattened), then changes: added, renamed and moved folders, and deleted
+// ones with @removed (mailfolders_change.go).
 func (s *Server) handleFolderDelta(w http.ResponseWriter, r *http.Request, u *User) {
 	t := s.tenant
 	q := r.URL.Query()
 	var st mailDeltaState
 	for _, k := range []string{"$skiptoken", "$deltatoken"} {
 		if v := q.Get(k); v != "" {
-			if !s.openToken(v, &st) || st.Folder != "#folders" {
+			if !s.openToken(v, &st) || st.Folder != mailDeltaFolders {
 				writeGraphError(w, http.StatusBadRequest, "SyncStateInvalid", "The sync state is invalid.")
 				return
 			}
@@ -432,12 +441,19 @@ func (s *Server) handleFolderDelta(w http.ResponseWriter, r *http.Request, u *Us
 			}
 		}
 	}
-	st.Folder = "#folders"
+	hadToken := st.Folder != ""
+	st.Folder = mailDeltaFolders
 	if st.Select == "" {
 		st.Select = q.Get("$select")
 	}
 	size := pageSize(r, mailDefaultPage, mailMaxPage)
 	t.mu.RLock()
+	if ev := u.deltaEvicted[mailDeltaFolders]; hadToken && st.Gen != ev.gen {
+		t.mu.RUnlock()
+		s.writeSyncStateNotFound(w, r, ev, st.Select, "")
+		return
+	}
+	st.Gen = u.deltaEvicted[mailDeltaFolders].gen
 	if st.Upto == 0 {
 		st.Upto = t.seq
 	}
@@ -446,6 +462,9 @@ func (s *Server) handleFolderDelta(w http.ResponseWriter, r *http.Request, u *Us
 		if f.ID != u.rootFolder && f.Seq > st.Since && f.Seq <= st.Upto {
 			fs = append(fs, f)
 		}
+	}
+	if st.Since != 0 {
+		fs = append(fs, u.goneFoldersLocked(st.Since, st.Upto)...)
 	}
 	sort.Slice(fs, func(i, j int) bool {
 		if fs[i].Seq != fs[j].Seq {
@@ -460,6 +479,10 @@ func (s *Server) handleFolderDelta(w http.ResponseWriter, r *http.Request, u *Us
 	i := start
 	for ; i < len(fs) && len(page) < size; i++ {
 		st.After, st.AfterI = fs[i].Seq, fs[i].ID
+		if fs[i].removed {
+			page = append(page, map[string]any{"@odata.type": "#microsoft.graph.mailFolder", "id": fs[i].ID, "@removed": map[string]any{"reason": "deleted"}})
+			continue
+		}
 		v := selectFields(u.folderJSONLocked(fs[i]), st.Select)
 		v["@odata.type"] = "#microsoft.graph.mailFolder"
 		page = append(page, v)
@@ -474,7 +497,7 @@ func (s *Server) handleFolderDelta(w http.ResponseWriter, r *http.Request, u *Us
 	if more {
 		out["@odata.nextLink"] = base + "?$skiptoken=" + s.sealToken(st)
 	} else {
-		out["@odata.deltaLink"] = base + "?$deltatoken=" + s.sealToken(mailDeltaState{Folder: "#folders", Since: st.Upto, Select: st.Select})
+		out["@odata.deltaLink"] = base + "?$deltatoken=" + s.sealToken(mailDeltaState{Folder: mailDeltaFolders, Since: st.Upto, Select: st.Select, Gen: st.Gen})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

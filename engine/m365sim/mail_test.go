@@ -26,7 +26,9 @@ func preferPageSize(n string) *abs.RequestHeaders {
 
 func TestGraphSDKPagesThroughUsers(t *testing.T) {
 	srv := simtest.Start(t, nil, m365sim.Options{})
-	client := simtest.GraphClient(t, srv, simtest.Alice)
+	// Listing users needs User.ReadBasic.All or more (user: list,
+	// Permissions); the application's User.Read does not cover it.
+	client := simtest.GraphClientWithScopes(t, srv, simtest.Alice, []string{"User.ReadBasic.All"})
 	ctx := context.Background()
 	top := int32(1)
 	page, err := client.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{

@@ -488,11 +488,11 @@ func (s *Server) handleCreateMessage(w http.ResponseWriter, r *http.Request, u *
 		writeBadRequest(w, err)
 		return
 	}
-	s.writeMessage(w, u, m.ID, http.StatusCreated)
+	s.writeMessage(w, r, u, m.ID, http.StatusCreated)
 }
 
 // writeMessage answers with a message's current JSON.
-func (s *Server) writeMessage(w http.ResponseWriter, u *User, id string, status int) {
+func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request, u *User, id string, status int) {
 	t := s.tenant
 	t.mu.RLock()
 	m, ok := u.messages[id]
@@ -501,7 +501,7 @@ func (s *Server) writeMessage(w http.ResponseWriter, u *User, id string, status 
 		writeGraphError(w, http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
 		return
 	}
-	v := s.messageJSON(u, m)
+	v := s.messageJSONFor(r, u, m)
 	t.mu.RUnlock()
 	v["@odata.context"] = s.GraphURL() + "/$metadata#users('" + u.ID + "')/messages/$entity"
 	writeJSON(w, status, v)
@@ -738,7 +738,7 @@ func (s *Server) messageInFolder(w http.ResponseWriter, r *http.Request, u *User
 	t := s.tenant
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	m, ok := u.messages[r.PathValue("mid")]
+	m, ok := u.msgLocked(r.PathValue("mid"))
 	if ok && r.PathValue("fid") != "" {
 		f, err := u.folderLocked(r.PathValue("fid"))
 		ok = err == nil && f.ID == m.FolderID
@@ -792,7 +792,7 @@ func (s *Server) handlePatchMessage(w http.ResponseWriter, r *http.Request, u *U
 		writeTenantError(w, err)
 		return
 	}
-	s.writeMessage(w, u, id, http.StatusOK)
+	s.writeMessage(w, r, u, id, http.StatusOK)
 }
 
 // handleDeleteMessage moves the message to Deleted Items, or removes it for

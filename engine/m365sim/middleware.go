@@ -43,6 +43,9 @@ func (s *Server) graphMiddleware(next http.Handler) http.Handler {
 			writeGraphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", err.Error())
 			return
 		}
+		if !s.authorize(w, r, sess) || !s.checkQuery(w, r) {
+			return
+		}
 		r = r.WithContext(context.WithValue(r.Context(), sessionKey, sess))
 		s.admit(w, r, s.classify(r, sess), next)
 	})
@@ -135,6 +138,16 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, res Resource, nex
 // answers 429), waits the service latency, then serves it at the model's
 // bandwidth.
 func (s *Server) serveThrottled(w http.ResponseWriter, r *http.Request, res Resource, next http.Handler) {
+	if res.Kind == ResourceMailbox && isUpload(r) {
+		if d := s.throttle.admitUpload(res.Key); !d.OK {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(d.RetryAfter)))
+			writeGraphError(w, http.StatusTooManyRequests, d.Code, d.Message)
+			return
+		}
+		cr := &countingBody{ReadCloser: r.Body}
+		r.Body = cr
+		defer func() { s.throttle.chargeUpload(res.Key, cr.n) }()
+	}
 	done, d := s.throttle.Admit(res)
 	if !d.OK {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(d.RetryAfter)))

@@ -43,6 +43,9 @@ type Options struct {
 	// DeviceCodeInterval is the polling interval the device code endpoint
 	// advertises; default 5 s.
 	DeviceCodeInterval time.Duration
+	// DownloadURLLifetime is how long a @microsoft.graph.downloadUrl
+	// works; default DefaultDownloadURLLifetime ("a few minutes").
+	DownloadURLLifetime time.Duration
 	// Throttle selects the throttling model; default off.
 	Throttle ThrottleConfig
 	// Faults injects failures; default none.
@@ -72,6 +75,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.DownloadURLLifetime <= 0 {
+		o.DownloadURLLifetime = DefaultDownloadURLLifetime
 	}
 }
 

@@ -49,6 +49,12 @@ type Tenant struct {
 	now     func() time.Time
 	nextIDs int64
 	outbox  []SentMessage // invitations, updates, cancellations (calendar.go)
+	// seqTimes records when sequence numbers were reached, for drive
+	// delta with a timestamp token (drivedelta_time.go).
+	seqTimes []seqMark
+	// driveGoneCode, when set, is the error code of the 410 that expired
+	// drive delta tokens get (ExpireDeltaTokensWith).
+	driveGoneCode string
 }
 
 // User is one mailbox and one OneDrive.
@@ -65,6 +71,13 @@ type User struct {
 	messages   map[string]*Message
 	mailGone   []tombstone // deletions and moves out of a folder, for delta
 	pim        *userPIM    // calendars and contacts (calendar.go, contacts.go)
+	// deltaEvicted counts, per folder ID (mailDeltaFolders for the folder
+	// list), how often its delta tokens were evicted (ExpireMailDelta).
+	deltaEvicted map[string]mailEviction
+	// foldersGone are deleted folders, for the folder list's delta.
+	foldersGone []tombstone
+	// restIDs maps the default-format IDs of moved messages to their IDs.
+	restIDs map[string]string
 
 	Drive *Drive
 }
@@ -74,6 +87,7 @@ type tombstone struct {
 	ID       string
 	ParentID string
 	Seq      int64
+	RestID   string // a message's default-format ID when it left (immutableid.go)
 }
 
 // MailFolder is one folder of a mailbox.
@@ -84,6 +98,7 @@ type MailFolder struct {
 	WellKnownName string
 	Hidden        bool
 	Seq           int64
+	removed       bool // a tombstone in a folder delta page
 }
 
 // Message is one email: the MIME bytes exactly as stored, plus the mutable
@@ -110,6 +125,9 @@ type Message struct {
 	// composed holds the JSON a message was created from, so its MIME can
 	// be rebuilt when attachments are added; nil for MIME messages.
 	composed *composedMessage
+	// restID is the default-format ID when it differs from ID (after a
+	// move); see immutableid.go.
+	restID string
 }
 
 // Drive is a user's OneDrive for Business.
@@ -118,7 +136,8 @@ type Drive struct {
 	RootID string
 	Quota  int64
 	items  map[string]*DriveItem
-	gone   []*DriveItem // deleted items, kept as tombstones for delta
+	gone   []*DriveItem    // deleted items, kept as tombstones for delta
+	locked map[string]bool // LockFile
 }
 
 // DriveItem is a file or folder in a drive.
@@ -138,6 +157,10 @@ type DriveItem struct {
 	CTag       string
 	Seq        int64
 	Deleted    bool
+	// Served, when set, is what the download host serves instead of
+	// Content, whose size and QuickXorHash the metadata keeps describing
+	// (RewriteOnDownload).
+	Served Content
 }
 
 // Content is a file's bytes. Generated demo content need not sit in memory.
@@ -195,6 +218,7 @@ func (t *Tenant) newItemID(prefix string) string {
 
 func (t *Tenant) bump() int64 {
 	t.seq++
+	t.markSeqLocked()
 	return t.seq
 }
 
@@ -438,7 +462,7 @@ func (t *Tenant) Message(user, id string) (Message, error) {
 	if err != nil {
 		return Message{}, err
 	}
-	m, ok := u.messages[id]
+	m, ok := u.msgLocked(id)
 	if !ok {
 		return Message{}, fmt.Errorf("%w: message %s", ErrNoItem, id)
 	}
@@ -497,18 +521,19 @@ func (t *Tenant) DeleteMessage(user, id string) error {
 	if err != nil {
 		return err
 	}
-	m, ok := u.messages[id]
+	m, ok := u.msgLocked(id)
 	if !ok {
 		return fmt.Errorf("%w: message %s", ErrNoItem, id)
 	}
-	delete(u.messages, id)
-	u.mailGone = append(u.mailGone, tombstone{ID: m.ID, ParentID: m.FolderID, Seq: t.bump()})
+	delete(u.messages, m.ID)
+	u.mailGone = append(u.mailGone, tombstone{ID: m.ID, ParentID: m.FolderID, Seq: t.bump(), RestID: m.restIDOrID()})
+	u.forgetRestIDLocked(m)
 	return nil
 }
 
-// MoveMessage moves a message to another folder. Like Exchange, the moved
-// message keeps its ID here (Graph returns a new ID unless immutable IDs are
-// requested; Lifeboat must not rely on either).
+// MoveMessage moves a message to another folder. Its ID (the immutable
+// one) stays; its default-format ID, which requests without Prefer:
+// IdType="ImmutableId" see, changes, as Exchange's does (immutableid.go).
 func (t *Tenant) MoveMessage(user, id, toFolder string) (*Message, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -516,7 +541,7 @@ func (t *Tenant) MoveMessage(user, id, toFolder string) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, ok := u.messages[id]
+	m, ok := u.msgLocked(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: message %s", ErrNoItem, id)
 	}
@@ -527,8 +552,9 @@ func (t *Tenant) MoveMessage(user, id, toFolder string) (*Message, error) {
 	if f.ID == m.FolderID {
 		return m, nil
 	}
-	u.mailGone = append(u.mailGone, tombstone{ID: m.ID, ParentID: m.FolderID, Seq: t.bump()})
+	u.mailGone = append(u.mailGone, tombstone{ID: m.ID, ParentID: m.FolderID, Seq: t.bump(), RestID: m.restIDOrID()})
 	m.FolderID = f.ID
+	t.newRestIDLocked(u, m)
 	m.Modified = t.now().UTC()
 	m.touch(t.bump())
 	m.CreatedSeq = m.Seq
@@ -551,7 +577,7 @@ func (t *Tenant) EditMessage(user, id string, e MessageEdit) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, ok := u.messages[id]
+	m, ok := u.msgLocked(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: message %s", ErrNoItem, id)
 	}
@@ -685,6 +711,7 @@ func (t *Tenant) PutFile(user, path string, c Content, modTime time.Time) (*Driv
 		u.Drive.items[it.ID] = it
 	}
 	it.Content = c
+	it.Served = nil
 	it.QuickXor = hash
 	it.Modified = now
 	it.FSModified = modTime.UTC()
@@ -830,6 +857,7 @@ func (t *Tenant) ExpireDeltaTokens() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.epoch++
+	t.driveGoneCode = ""
 }
 
 // randomToken returns n random bytes as unpadded base64url.

@@ -168,6 +168,10 @@ type ThrottleConfig struct {
 	// DriveUnitsPerMinute is the OneDrive resource-unit budget per app and
 	// tenant per sliding minute (default 1,200).
 	DriveUnitsPerMinute int
+	// MailboxUploadBytes per MailboxUploadWindow is the upload volume per
+	// app and mailbox (default 150 MB per 5 minutes; uploadvolume.go).
+	MailboxUploadBytes  int64
+	MailboxUploadWindow time.Duration
 	// Clock is the time source (default the system clock). Tests inject
 	// one to make the model deterministic.
 	Clock ThrottleClock
@@ -239,8 +243,10 @@ type ThrottleStats struct {
 	// MailboxConcurrencyThrottled is the part of MailboxThrottled that hit
 	// the concurrency limit rather than the request window.
 	MailboxConcurrencyThrottled int64
-	DriveAdmitted               int64
-	DriveThrottled              int64
+	// MailboxUploadThrottled counts 429s for the upload volume limit.
+	MailboxUploadThrottled int64
+	DriveAdmitted          int64
+	DriveThrottled         int64
 	// DriveUnits is the resource units charged, throttled requests included.
 	DriveUnits    int64
 	OtherAdmitted int64
@@ -276,6 +282,7 @@ type Throttle struct {
 	mailboxes map[string]*mailboxState
 	drives    map[string]*driveState
 	stats     ThrottleStats
+	uploads   map[string][]uploadCharge // by mailbox key (uploadvolume.go)
 }
 
 type mailboxState struct {

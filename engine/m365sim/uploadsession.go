@@ -204,7 +204,7 @@ func (s *Server) serveCreateDriveSession(w http.ResponseWriter, r *http.Request,
 		}
 	} else {
 		dir, name := splitPath(a.relPath)
-		if err = ValidateDriveName(name); err == nil {
+		if err = CheckServiceName(name); err == nil {
 			var parent *DriveItem
 			if parent, err = u.Drive.resolveAddrLocked(driveAddress{base: a.base, relPath: dir}); err == nil {
 				if c := u.Drive.childLocked(parent.ID, name); c != nil && behavior == "fail" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -225,15 +226,22 @@ func (g *graphDest) planFile(ctx context.Context, p *planner, v catalog.VersionI
 		s.Path = strings.TrimPrefix(dir+"/"+v.Name, "/")
 		return s, problem("restore: the file name %q cannot be restored to OneDrive", v.Name)
 	}
+	if v.Size > oneDriveMaxFile {
+		s.Path = strings.TrimPrefix(dir+"/"+v.Name, "/")
+		return s, problem("restore: %q is larger than OneDrive allows (250 GB); save it to this computer instead", v.Name)
+	}
+	folder, name, adjusted := fitOneDrivePath(folder, v.Name)
+	dir = strings.Join(folder, "/")
+	s.folder, s.Folder = folder, dir
 	driveID, err := g.drive(ctx)
 	if err != nil {
 		return s, err
 	}
 	why := ""
 	for n := 0; ; n++ {
-		cand := v.Name
+		cand := name
 		if n > 0 {
-			cand = numbered(v.Name, n)
+			cand = numbered(name, n)
 		}
 		full := strings.TrimPrefix(dir+"/"+cand, "/")
 		key := "file:" + foldKey(full)
@@ -266,6 +274,9 @@ func (g *graphDest) planFile(ctx context.Context, p *planner, v catalog.VersionI
 		p.claim(key)
 		if n > 0 {
 			s.Action, s.Reason = ActionRename, why
+		}
+		if adjusted != "" {
+			s.Reason = strings.TrimPrefix(s.Reason+"; restored as "+strconv.Quote(full)+": "+adjusted, "; ")
 		}
 		s.Path, s.Name = full, cand
 		return s, nil
@@ -345,7 +356,11 @@ func (g *graphDest) prefetch(ctx context.Context, v catalog.VersionInfo) error {
 		if err != nil {
 			return err
 		}
-		_, err = g.itemByPath(ctx, driveID, strings.TrimPrefix(strings.Join(folder, "/")+"/"+v.Name, "/"))
+		if v.Size > oneDriveMaxFile {
+			return nil // plan reports it
+		}
+		folder, name, _ := fitOneDrivePath(folder, v.Name)
+		_, err = g.itemByPath(ctx, driveID, strings.TrimPrefix(strings.Join(folder, "/")+"/"+name, "/"))
 		return err
 	}
 	return nil
@@ -453,6 +468,9 @@ func (g *graphDest) writeFile(ctx context.Context, s *Step, content io.Reader) e
 	})
 	if errors.Is(err, graph.ErrConflict) {
 		return fmt.Errorf("%w: %s exists now", ErrChanged, s.Path)
+	}
+	if werr := oneDriveWriteError(s.Path, err); werr != nil {
+		return werr
 	}
 	if err != nil {
 		return fmt.Errorf("restore: uploading %s: %w", s.Path, err)

@@ -34,7 +34,12 @@ type simEnv struct {
 
 func newSimEnv(t testing.TB, tn *m365sim.Tenant) *simEnv {
 	t.Helper()
-	srv := simtest.Start(t, tn, m365sim.Options{})
+	return newSimEnvWith(t, tn, m365sim.Options{})
+}
+
+func newSimEnvWith(t testing.TB, tn *m365sim.Tenant, opts m365sim.Options) *simEnv {
+	t.Helper()
+	srv := simtest.Start(t, tn, opts)
 	c, err := catalog.Open(t.Context(), filepath.Join(t.TempDir(), "catalog.db"), catalog.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -119,6 +119,9 @@ type Progress struct {
 	BytesDone, BytesTotal int64
 	Failed                int64
 	Current               string // the item being written
+	// Waiting, when set, is a sentence for the owner saying why the
+	// restore is paused and for how long (Outlook's upload limit).
+	Waiting string
 }
 
 // Options configure a restore.
@@ -137,6 +140,10 @@ type Options struct {
 	OnProgress       func(Progress)
 	ProgressInterval time.Duration // default 250 ms
 	Logger           *slog.Logger
+	// MailUploadLimit bytes per MailUploadWindow is how much mail a restore
+	// into a mailbox uploads (defaults: Outlook's 150 MB per 5 minutes).
+	MailUploadLimit  int64
+	MailUploadWindow time.Duration
 }
 
 // Failure is an item a restore could not write.
@@ -175,6 +182,12 @@ func New(o Options) *Restorer {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MailUploadLimit <= 0 {
+		o.MailUploadLimit = DefaultMailUploadLimit
+	}
+	if o.MailUploadWindow <= 0 {
+		o.MailUploadWindow = DefaultMailUploadWindow
 	}
 	return &Restorer{o: o}
 }
@@ -326,12 +339,24 @@ func (r *Restorer) Execute(ctx context.Context, pl *Plan) (Result, error) {
 		last = time.Now()
 		r.o.OnProgress(prog)
 	}
+	budget := &uploadBudget{limit: r.o.MailUploadLimit, window: r.o.MailUploadWindow}
+	_, toMailbox := pl.dest.(*graphDest)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range min(r.o.Workers, max(len(pl.Steps), 1)) {
 		wg.Go(func() {
 			for i := range jobs {
 				s := pl.Steps[i]
+				if toMailbox && s.Item.Item.Kind == catalog.KindMail {
+					_ = budget.reserve(ctx, s.Item.Size+uploadOverhead, func(d time.Duration) {
+						report(true, func(p *Progress) {
+							p.Waiting = ""
+							if d > 0 {
+								p.Waiting = waitSentence(r.o.MailUploadLimit, r.o.MailUploadWindow, d)
+							}
+						})
+					})
+				}
 				report(true, func(p *Progress) { p.Current = s.Path })
 				n, err := r.one(ctx, pl, &s, func(n int64) { report(false, func(p *Progress) { p.BytesDone += n }) })
 				if err == nil {

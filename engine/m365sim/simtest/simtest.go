@@ -118,12 +118,16 @@ func MIMEMessage(n int) []byte {
 // tokenAuth puts a simulator-issued access token on each request. It stands
 // in for MSAL where a test is about Graph, not sign-in.
 type tokenAuth struct {
-	srv *m365sim.Server
-	upn string
+	srv    *m365sim.Server
+	upn    string
+	scopes []string // nil: the consented permissions
 }
 
 func (a tokenAuth) AuthenticateRequest(ctx context.Context, req *abs.RequestInformation, _ map[string]any) error {
 	tok, _, err := a.srv.IssueAccessToken(a.upn)
+	if a.scopes != nil {
+		tok, _, err = a.srv.IssueAccessTokenWithScopes(a.upn, a.scopes...)
+	}
 	if err != nil {
 		return err
 	}
@@ -135,9 +139,16 @@ func (a tokenAuth) AuthenticateRequest(ctx context.Context, req *abs.RequestInfo
 // middleware (retry, redirect, compression), talking to srv as upn.
 func GraphClient(t testing.TB, srv *m365sim.Server, upn string) *msgraphsdk.GraphServiceClient {
 	t.Helper()
+	return GraphClientWithScopes(t, srv, upn, nil)
+}
+
+// GraphClientWithScopes is GraphClient with tokens that carry only scopes
+// (nil: the application's consented permissions).
+func GraphClientWithScopes(t testing.TB, srv *m365sim.Server, upn string, scopes []string) *msgraphsdk.GraphServiceClient {
+	t.Helper()
 	opts := msgraphsdk.GetDefaultClientOptions()
 	hc := &http.Client{Transport: khttp.NewCustomTransportWithParentTransport(srv.HTTPClient().Transport, msgraphcore.GetDefaultMiddlewaresWithOptions(&opts)...)}
-	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(tokenAuth{srv: srv, upn: upn}, nil, nil, hc)
+	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(tokenAuth{srv: srv, upn: upn, scopes: scopes}, nil, nil, hc)
 	if err != nil {
 		t.Fatalf("graph adapter: %v", err)
 	}
