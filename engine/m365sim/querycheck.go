@@ -49,6 +49,24 @@ var resourceProps = map[string]string{
 	"driveItem/nav":  "children permissions thumbnails versions listItem analytics activities subscriptions workbook",
 	"attachment":     "id contentType isInline lastModifiedDateTime name size contentBytes contentId contentLocation sourceUrl providerType permission isFolder",
 	"attachment/nav": "item",
+	// calendar, event, contactFolder, contact: their v1.0 resource pages
+	// (and msgraph-sdk-go's v1.0 models, generated from the v1.0 metadata).
+	"calendar": "id allowedOnlineMeetingProviders canEdit canShare canViewPrivateItems changeKey color defaultOnlineMeetingProvider " +
+		"hexColor isDefaultCalendar isRemovable isTallyingResponses name owner",
+	"calendar/nav": "calendarPermissions calendarView events multiValueExtendedProperties singleValueExtendedProperties",
+	"event": "id allowNewTimeProposals attendees body bodyPreview cancelledOccurrences categories changeKey createdDateTime end hasAttachments " +
+		"hideAttendees iCalUId importance isAllDay isCancelled isDraft isOnlineMeeting isOrganizer isReminderOn lastModifiedDateTime " +
+		"location locations onlineMeeting onlineMeetingProvider onlineMeetingUrl organizer originalEndTimeZone originalStart " +
+		"originalStartTimeZone recurrence reminderMinutesBeforeStart responseRequested responseStatus sensitivity seriesMasterId " +
+		"showAs start subject transactionId type webLink",
+	"event/nav":         "attachments calendar exceptionOccurrences extensions instances multiValueExtendedProperties singleValueExtendedProperties",
+	"contactFolder":     "id displayName parentFolderId",
+	"contactFolder/nav": "childFolders contacts multiValueExtendedProperties singleValueExtendedProperties",
+	"contact": "id assistantName birthday businessAddress businessHomePage businessPhones categories changeKey children companyName " +
+		"createdDateTime department displayName emailAddresses fileAs generation givenName homeAddress homePhones imAddresses initials " +
+		"jobTitle lastModifiedDateTime manager middleName mobilePhone nickName officeLocation otherAddress parentFolderId personalNotes " +
+		"profession spouseName surname title yomiCompanyName yomiGivenName yomiSurname",
+	"contact/nav": "extensions multiValueExtendedProperties photo singleValueExtendedProperties",
 }
 
 // queryResource says which resource type a Graph path returns, and
@@ -70,6 +88,14 @@ func queryResource(path string) (typ string, delta bool) {
 		return "attachment", false
 	case in("messages"):
 		return "message", delta
+	case in("events") || in("calendarView") || in("instances"):
+		return "event", delta
+	case in("calendars") || in("calendar"):
+		return "calendar", delta
+	case in("contacts"):
+		return "contact", delta
+	case in("contactFolders"):
+		return "contactFolder", delta
 	case in("mailFolders") || in("childFolders"):
 		return "mailFolder", delta
 	case parts[0] == "drives" && len(parts) == 2, parts[len(parts)-1] == "drive", last == "drives":
