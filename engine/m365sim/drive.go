@@ -717,7 +717,7 @@ func (s *Server) driveOpen(label, bind, blob string) (string, error) {
 func (s *Server) driveDownloadURL(driveID, itemID string) string {
 	exp := s.tenant.now().Add(driveDownloadLifetime).Unix()
 	tok := s.driveSeal("download", itemID, "1|"+driveID+"|"+itemID+"|"+strconv.FormatInt(exp, 10))
-	return s.base + "/_download/" + url.PathEscape(itemID) + "?tempauth=" + tok + "&ApiVersion=2.0"
+	return s.orig.files + "/_download/" + url.PathEscape(itemID) + "?tempauth=" + tok + "&ApiVersion=2.0"
 }
 
 // verifyDriveDownload checks a download URL's signature and expiry and returns

@@ -156,7 +156,7 @@ func (s *Server) messageJSON(u *User, m *Message) map[string]any {
 		"isReadReceiptRequested":     false,
 		"isRead":                     m.IsRead,
 		"isDraft":                    m.IsDraft,
-		"webLink":                    s.base + "/owa/?ItemID=" + url.QueryEscape(m.ID) + "&exvsurl=1&viewmodel=ReadMessageItem",
+		"webLink":                    s.orig.outlook + "/owa/?ItemID=" + url.QueryEscape(m.ID) + "&exvsurl=1&viewmodel=ReadMessageItem",
 		"inferenceClassification":    "focused",
 		"body":                       body,
 		"sender":                     one(h.Sender),

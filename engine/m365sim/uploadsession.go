@@ -143,7 +143,7 @@ func (s *Server) newUploadSession(r *http.Request, u *User, kind uploadKind) *up
 func (s *Server) uploadSessionJSON(u *uploadSession) map[string]any {
 	return map[string]any{
 		"@odata.context":     s.GraphURL() + "/$metadata#microsoft.graph.uploadSession",
-		"uploadUrl":          s.base + "/_upload/" + u.token + "?tempauth=" + u.secret,
+		"uploadUrl":          s.orig.files + "/_upload/" + u.token + "?tempauth=" + u.secret,
 		"expirationDateTime": u.expires.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"nextExpectedRanges": u.nextRange(),
 	}
