@@ -775,7 +775,10 @@ func aadTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 func (id *identity) issueLocked(now time.Time, u *User, clientID string, scopes scopeSet, consented []string, grantIssued time.Time, clientInfo bool) (map[string]any, error) {
 	id.sweepLocked(now)
 	life := id.s.opts.AccessTokenLifetime
-	at := randomToken(48)
+	at, err := id.accessTokenJWT(now, now.Add(life), u, clientID, scopes.graph)
+	if err != nil {
+		return nil, err
+	}
 	id.access[digest(at)] = &accessToken{user: u, clientID: clientID, scopes: append([]string(nil), scopes.graph...), expires: now.Add(life)}
 	expiresIn := int(life / time.Second)
 	if expiresIn < 1 {
@@ -833,6 +836,12 @@ func (id *identity) idToken(now time.Time, u *User, clientID string) (string, er
 		"uti":                randomToken(16),
 		"ver":                "2.0",
 	}
+	return signJWT(key, kid, claims)
+}
+
+// signJWT is an RS256 JSON Web Token of claims, as the identity platform
+// signs its tokens.
+func signJWT(key *rsa.PrivateKey, kid string, claims map[string]any) (string, error) {
 	b64 := base64.RawURLEncoding.EncodeToString
 	hdr, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "RS256", "kid": kid})
 	body, err := json.Marshal(claims)

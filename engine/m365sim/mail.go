@@ -76,8 +76,17 @@ func (s *Server) handleListFolders(w http.ResponseWriter, r *http.Request, u *Us
 		parent = f.ID
 	}
 	includeHidden := strings.EqualFold(r.URL.Query().Get("includeHiddenFolders"), "true")
+	fs := u.childFoldersLocked(parent)
+	if filter := r.URL.Query().Get("$filter"); filter != "" {
+		var err error
+		if fs, err = filterFolders(fs, filter); err != nil {
+			t.mu.RUnlock()
+			writeBadRequest(w, err)
+			return
+		}
+	}
 	var items []map[string]any
-	for _, f := range u.childFoldersLocked(parent) {
+	for _, f := range fs {
 		if f.Hidden && !includeHidden {
 			continue
 		}
