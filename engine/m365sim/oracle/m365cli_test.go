@@ -151,7 +151,9 @@ func TestCLIMicrosoft365(t *testing.T) {
 	var msgs []struct {
 		Subject          string
 		ReceivedDateTime time.Time
-		From             struct{ EmailAddress struct{ Name, Address string } }
+		From             struct {
+			EmailAddress struct{ Name, Address string }
+		}
 	}
 	decode(run("outlook", "message", "list", "--folderName", "inbox"), &msgs)
 	var subjects []string
