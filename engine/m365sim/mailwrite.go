@@ -205,10 +205,12 @@ type messageInput struct {
 	Flag          *struct {
 		FlagStatus string `json:"flagStatus"`
 	} `json:"flag"`
-	Categories             *[]string `json:"categories"`
-	Importance             *string   `json:"importance"`
-	InternetMessageID      *string   `json:"internetMessageId"`
-	InternetMessageHeaders []struct {
+	Categories *[]string `json:"categories"`
+	Importance *string   `json:"importance"`
+	// InferenceClassification is updatable (message-update.md).
+	InferenceClassification *string `json:"inferenceClassification"`
+	InternetMessageID       *string `json:"internetMessageId"`
+	InternetMessageHeaders  []struct {
 		Name  string `json:"name"`
 		Value string `json:"value"`
 	} `json:"internetMessageHeaders"`
@@ -787,6 +789,18 @@ func (s *Server) handlePatchMessage(w http.ResponseWriter, r *http.Request, u *U
 			return
 		}
 		e.Importance = &imp
+	}
+	if in.InferenceClassification != nil {
+		inf, err := validInference(*in.InferenceClassification)
+		if err != nil {
+			writeBadRequest(w, err)
+			return
+		}
+		e.Inference = &inf
+	}
+	if err := s.tenant.editDraft(u, id, &in); err != nil {
+		writeBadRequest(w, err)
+		return
 	}
 	if _, err := s.tenant.EditMessage(u.ID, id, e); err != nil {
 		writeTenantError(w, err)

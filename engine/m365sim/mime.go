@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -298,19 +299,45 @@ func (h MessageHeader) BodyPreview() string {
 	return text
 }
 
+// stripTags turns HTML into the text a reader sees: block elements and
+// line breaks separate words, inline ones (<b>, <span>) do not, and
+// entities are decoded. (Exchange's bodyPreview of "They were
+// <b>awesome</b>!" is "They were awesome!", user-post-messages.md.)
 func stripTags(s string) string {
-	var b strings.Builder
+	var b, tag strings.Builder
 	in := false
 	for _, r := range s {
 		switch {
 		case r == '<':
 			in = true
-		case r == '>':
+			tag.Reset()
+		case r == '>' && in:
 			in = false
-			b.WriteByte(' ')
-		case !in:
+			if blockTag(tag.String()) {
+				b.WriteByte(' ')
+			}
+		case in:
+			if tag.Len() < 16 {
+				tag.WriteRune(r)
+			}
+		default:
 			b.WriteRune(r)
 		}
 	}
-	return b.String()
+	return html.UnescapeString(b.String())
+}
+
+// blockTag reports whether a tag's contents (after '<') start or end a
+// block of text.
+func blockTag(t string) bool {
+	name := strings.ToLower(strings.TrimPrefix(t, "/"))
+	if i := strings.IndexAny(name, " \t\r\n/"); i >= 0 {
+		name = name[:i]
+	}
+	switch name {
+	case "br", "p", "div", "li", "ul", "ol", "tr", "td", "th", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+		"blockquote", "pre", "hr", "body", "head", "title", "html", "section", "article", "header", "footer":
+		return true
+	}
+	return false
 }

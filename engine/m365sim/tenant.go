@@ -96,6 +96,7 @@ type Message struct {
 	Categories        []string
 	Importance        string // low, normal, high
 	IsDraft           bool
+	Inference         string // inferenceClassification; "" is focused
 	Created           time.Time
 	Modified          time.Time
 	ChangeKey         string
@@ -539,6 +540,7 @@ type MessageEdit struct {
 	FlagStatus *string
 	Categories *[]string
 	Importance *string
+	Inference  *string
 }
 
 // EditMessage applies a property change.
@@ -564,6 +566,9 @@ func (t *Tenant) EditMessage(user, id string, e MessageEdit) (*Message, error) {
 	}
 	if e.Importance != nil {
 		m.Importance = *e.Importance
+	}
+	if e.Inference != nil {
+		m.Inference = *e.Inference
 	}
 	m.Modified = t.now().UTC()
 	m.touch(t.bump())
