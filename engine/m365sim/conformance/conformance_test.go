@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
 )
 
 // Case is one documented example, replayed against the simulator. Its
@@ -264,4 +263,3 @@ func truncate(b []byte) string {
 	}
 	return string(b)
 }
-
