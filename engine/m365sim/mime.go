@@ -111,7 +111,7 @@ func ParseMessageHeader(raw []byte) (MessageHeader, error) {
 	h.InternetMessageID = strings.TrimSpace(hdr.Get("Message-Id"))
 	h.ConversationID = conversationID(hdr)
 	h.Importance = importance(hdr)
-	w := &bodyWalker{h: &h}
+	w := &bodyWalker{h: &h, keep: -1}
 	w.walk(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Header.Get("Content-Disposition"), msg.Body, 0)
 	return h, nil
 }
@@ -196,6 +196,10 @@ func importance(hdr mail.Header) string {
 type bodyWalker struct {
 	h     *MessageHeader
 	parts int
+	// keep, when >= 0, is the index of the attachment whose decoded
+	// bytes to keep in kept.
+	keep int
+	kept []byte
 }
 
 func (w *bodyWalker) walk(ctype, cte, disp string, body io.Reader, depth int) {
@@ -226,7 +230,14 @@ func (w *bodyWalker) walk(ctype, cte, disp string, body io.Reader, depth int) {
 	decoded := decodeTransfer(cte, body)
 	isAttachment := dispType == "attachment" || (name != "" && !strings.HasPrefix(mt, "text/")) || mt == "message/rfc822"
 	if isAttachment {
-		n, _ := io.Copy(io.Discard, io.LimitReader(decoded, 1<<30))
+		var n int64
+		if w.keep == len(w.h.Attachments) {
+			// The message is in memory already: its part is no larger.
+			w.kept, _ = io.ReadAll(io.LimitReader(decoded, 1<<30))
+			n = int64(len(w.kept))
+		}
+		m, _ := io.Copy(io.Discard, io.LimitReader(decoded, 1<<30))
+		n += m
 		if name == "" {
 			name = "attachment"
 		}

@@ -78,7 +78,10 @@ type uploadSession struct {
 
 func (u *uploadSession) nextRange() []string {
 	n := strconv.Itoa(len(u.data))
-	if u.kind == uploadDrive {
+	// Drive sessions always say "{start}-"; an attachment session says
+	// "0-" when created (attachment-createuploadsession.md) and then the
+	// bare offset ("2097152", outlook-large-attachments).
+	if u.kind == uploadDrive || len(u.data) == 0 {
 		return []string{n + "-"}
 	}
 	return []string{n}

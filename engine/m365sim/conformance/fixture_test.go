@@ -2,7 +2,10 @@ package conformance
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -175,6 +178,12 @@ var actions = map[string]func(t *testing.T, f *fixture){
 			t.Fatal(err)
 		}
 	},
+	// signInToSend replaces the access token with one from a device code
+	// sign-in that asked for Mail.Send too: the fixture's default token
+	// carries Lifeboat's permissions, which cannot send mail.
+	"signInToSend": func(t *testing.T, f *fixture) {
+		f.token = signIn(t, f, "https://graph.microsoft.com/Mail.Send https://graph.microsoft.com/Mail.ReadWrite offline_access")
+	},
 	// expireDeltaTokens makes every outstanding drive delta token unusable.
 	"expireDeltaTokens": func(t *testing.T, f *fixture) { f.tn.ExpireDeltaTokens() },
 	// deleteMessage deletes the fixture's first Inbox message.
@@ -192,4 +201,29 @@ func (f *fixture) do(t *testing.T, name string) {
 		t.Fatalf("no fixture action %q", name)
 	}
 	act(t, f)
+}
+
+// signIn runs the device code flow for Paul with scope and returns the
+// access token.
+func signIn(t *testing.T, f *fixture, scope string) string {
+	t.Helper()
+	post := func(path string, form url.Values) map[string]any {
+		form.Set("client_id", f.srv.ClientID())
+		resp, err := f.srv.HTTPClient().PostForm(f.srv.Authority()+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s: %s %v %v", path, resp.Status, v, err)
+		}
+		return v
+	}
+	dc := post("/oauth2/v2.0/devicecode", url.Values{"scope": {scope}})
+	if err := f.srv.ApproveDeviceCode(dc["user_code"].(string), paul); err != nil {
+		t.Fatal(err)
+	}
+	tok := post("/oauth2/v2.0/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {dc["device_code"].(string)}})
+	return tok["access_token"].(string)
 }
