@@ -781,7 +781,9 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		defer c.Close()
 	}
 	h := w.Header()
-	h.Set("Content-Type", driveMimeType(name))
+	// The download host serves bytes, whatever the file's mimeType
+	// (driveitem-get-content.md: "Content-Type: application/octet-stream").
+	h.Set("Content-Type", "application/octet-stream")
 	h.Set("ETag", etag)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	http.ServeContent(w, r, "", mod, rs)

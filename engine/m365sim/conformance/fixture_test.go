@@ -64,6 +64,8 @@ func newFixture(t *testing.T) *fixture {
 	mod := time.Date(2026, 1, 12, 10, 30, 0, 0, time.UTC)
 	file, err := tn.PutFile(paul, "Documents/budget.xlsx", m365sim.BytesContent(strings.Repeat("budget ", 300)), mod)
 	must(err)
+	_, err = tn.PutFile(paul, "Documents/report.docx", m365sim.BytesContent("report"), mod)
+	must(err)
 	_, err = tn.PutFile(paul, "Documents/Notes/todo.txt", m365sim.BytesContent("call the accountant\n"), mod)
 	must(err)
 	_, err = tn.PutFile(paul, "myfile.jpg", m365sim.BytesContent(strings.Repeat("\xff\xd8", 1024)), mod)
