@@ -221,6 +221,7 @@ func (id *identity) handleOpenIDConfiguration(w http.ResponseWriter, r *http.Req
 		"token_endpoint":                        base + "/oauth2/v2.0/token",
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
 		"jwks_uri":                              base + "/discovery/v2.0/keys",
+		"userinfo_endpoint":                     id.s.orig.graph + "/oidc/userinfo",
 		"response_modes_supported":              []string{"query", "fragment", "form_post"},
 		"subject_types_supported":               []string{"pairwise"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},

@@ -231,6 +231,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/_upload/", http.HandlerFunc(s.handleUpload))
 	mux.Handle("/_sim/", s.controlRoutes())
 	mux.HandleFunc("/devicelogin", s.idp.handleDeviceLogin)
+	mux.HandleFunc("/oidc/userinfo", s.handleUserInfo)
 	mux.Handle("/", s.idp.routes())
 	return s.logRequests(gunzipBodies(mux))
 }

@@ -47,6 +47,7 @@ type Step struct {
 
 // Request is what is sent. URL starts with graph: (Graph v1.0, with an
 // access token for the fixture's signed-in user unless Auth is "none"),
+// graphhost: (Graph's origin, as graph: but without /v1.0),
 // login: (the identity platform's origin), or {var} (a saved URL).
 type Request struct {
 	Method  string            `json:"method"`
@@ -145,6 +146,8 @@ func (f *fixture) send(t *testing.T, st *Step) *answer {
 	u := f.expand(rq.URL)
 	auth := rq.Auth != "none"
 	switch {
+	case strings.HasPrefix(u, "graphhost:"):
+		u = strings.TrimSuffix(f.srv.GraphURL(), "/v1.0") + strings.TrimPrefix(u, "graphhost:")
 	case strings.HasPrefix(u, "graph:"):
 		u = f.srv.GraphURL() + strings.TrimPrefix(u, "graph:")
 	case strings.HasPrefix(u, "login:"):

@@ -40,7 +40,8 @@
 // modelled yet: say why in "notes", which makes it a known deviation).
 //
 // Request URLs start with graph: (Graph v1.0, sent with an access token for
-// the fixture's signed-in user; "auth": "none" sends none), login: (the
+// the fixture's signed-in user; "auth": "none" sends none), graphhost: (the
+// same origin without /v1.0, e.g. /oidc/userinfo), login: (the
 // identity platform's origin) or a saved {var}. {name} anywhere in a URL,
 // header, form or JSON value is a fixture value (fixture_test.go:
 // {userId}, {inboxId}, {messageId}, {driveId}, {fileItemId}, …) or one an
