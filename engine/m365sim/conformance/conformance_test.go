@@ -110,26 +110,41 @@ func loadCases(t *testing.T) []*Case {
 
 // TestConformance replays every documented example under testdata/.
 func TestConformance(t *testing.T) {
-	for _, c := range loadCases(t) {
-		t.Run(strings.TrimSuffix(filepath.Base(c.file), ".json"), func(t *testing.T) {
-			t.Parallel()
-			f := newFixture(t)
-			for i, st := range c.Steps {
-				if st.Do != "" {
-					f.do(t, st.Do)
-				}
-				body := f.send(t, st)
-				for _, d := range check(st, body) {
-					t.Errorf("step %d of %q (%s): %s", i+1, c.Name, c.Doc.Page, d)
-				}
-				if t.Failed() {
-					t.Logf("step %d request %s %s got %d: %s", i+1, st.Request.Method, st.Request.URL, body.status, truncate(body.raw))
-					return
-				}
-				f.save(t, st, body)
+	hits := &routesHit{seen: map[string]bool{}}
+	t.Run("cases", func(t *testing.T) {
+		for _, c := range loadCases(t) {
+			runCase(t, c, hits)
+		}
+	})
+	checkCoverage(t, hits)
+}
+
+func runCase(t *testing.T, c *Case, hits *routesHit) {
+	t.Run(strings.TrimSuffix(filepath.Base(c.file), ".json"), func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		defer func() {
+			var routes []string
+			for _, e := range f.srv.Requests().Entries() {
+				routes = append(routes, e.Route)
 			}
-		})
-	}
+			hits.add(routes)
+		}()
+		for i, st := range c.Steps {
+			if st.Do != "" {
+				f.do(t, st.Do)
+			}
+			body := f.send(t, st)
+			for _, d := range check(st, body) {
+				t.Errorf("step %d of %q (%s): %s", i+1, c.Name, c.Doc.Page, d)
+			}
+			if t.Failed() {
+				t.Logf("step %d request %s %s got %d: %s", i+1, st.Request.Method, st.Request.URL, body.status, truncate(body.raw))
+				return
+			}
+			f.save(t, st, body)
+		}
+	})
 }
 
 // answer is what came back.

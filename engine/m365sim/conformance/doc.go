@@ -50,4 +50,11 @@
 // ("do": "changeDrive"); add new values and actions to fixture_test.go
 // when an endpoint needs them, and keep the fixture small: every case gets
 // a fresh copy.
+//
+// A new endpoint in the simulator also gets a line in coverage_test.go's
+// endpoints table: the suite fails while any listed endpoint has no case.
+//
+// Where the simulator and a page disagree, fix the simulator (and Lifeboat
+// if it relied on the difference). Where the page contradicts itself or
+// the service, the case's notes say so and its rules record the choice.
 package conformance
