@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/mail"
 	"strings"
+	"time"
 )
 
 // attachmentBytes returns the decoded bytes of the i-th attachment (in
@@ -35,4 +36,23 @@ func decodeContentBytes(s string) ([]byte, error) {
 		return b, nil
 	}
 	return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+}
+
+// receivedOf is a message's receivedDateTime: from its Received headers
+// or Date, else when it arrived in the mailbox (a message with neither
+// still arrived at some time).
+func receivedOf(m *Message) time.Time {
+	if !m.Header.Received.IsZero() {
+		return m.Header.Received
+	}
+	return m.Created
+}
+
+// nullTime is a nullable DateTimeOffset: null for a time the message does
+// not have (no Date header: no sentDateTime).
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return graphTime(t)
 }
