@@ -459,7 +459,9 @@ func (v *driveView) itemJSON(it *DriveItem) map[string]any {
 		m["name"] = "root"
 		m["root"] = map[string]any{}
 	}
-	if it.Folder {
+	if it.Package != "" {
+		m["package"] = map[string]any{"type": it.Package}
+	} else if it.Folder {
 		m["folder"] = map[string]any{"childCount": v.childCount(it.ID)}
 	} else {
 		if !v.delta {
@@ -495,9 +497,12 @@ func (v *driveView) deletedJSON(it *DriveItem) map[string]any {
 			"lastModifiedDateTime": graphTime(it.FSModified),
 		},
 	}
-	if it.Folder {
+	switch {
+	case it.Package != "":
+		m["package"] = map[string]any{"type": it.Package}
+	case it.Folder:
 		m["folder"] = map[string]any{"childCount": 0}
-	} else {
+	default:
 		m["file"] = map[string]any{}
 	}
 	return v.finish(m)

@@ -126,6 +126,9 @@ type DriveItem struct {
 	ParentID string // empty for the root
 	Name     string
 	Folder   bool
+	// Package is the package type ("oneNote") of a folder-like item that
+	// Graph shows with the package facet instead of folder (notebook.go).
+	Package  string
 	Content  Content // nil for folders
 	QuickXor string  // base64 QuickXorHash of Content
 	Created  time.Time

@@ -135,7 +135,7 @@ func runCase(t *testing.T, c *Case, hits *routesHit) {
 				f.do(t, st.Do)
 			}
 			body := f.send(t, st)
-			for _, d := range check(st, body) {
+			for _, d := range append(check(st, body), f.checkEqual(st, body)...) {
 				t.Errorf("step %d of %q (%s): %s", i+1, c.Name, c.Doc.Page, d)
 			}
 			if t.Failed() {
@@ -290,4 +290,16 @@ func truncate(b []byte) string {
 		return string(b[:2000]) + "…"
 	}
 	return string(b)
+}
+
+// checkEqual compares the pointers of rules.equal with fixture values.
+func (f *fixture) checkEqual(st *Step, a *answer) []string {
+	var diffs []string
+	for p, want := range st.Rules.Equal {
+		got, ok := lookup(a.json, p)
+		if s, isStr := got.(string); !ok || !isStr || s != f.expand(want) {
+			diffs = append(diffs, fmt.Sprintf("%s is %v, want %s", p, got, f.expand(want)))
+		}
+	}
+	return diffs
 }

@@ -74,6 +74,8 @@ func newFixture(t *testing.T) *fixture {
 	must(err)
 	folder, err := tn.DriveItemByPath(paul, "Documents")
 	must(err)
+	empty, err := tn.DriveItemByPath(paul, "empty.txt")
+	must(err)
 
 	srv, err := m365sim.NewServer(tn, m365sim.Options{})
 	must(err)
@@ -94,11 +96,13 @@ func newFixture(t *testing.T) *fixture {
 		"clientId":         srv.ClientID(),
 		"inboxId":          inbox.ID,
 		"receiptsId":       receipts.ID,
+		"archiveId":        archive.ID,
 		"messageId":        first.ID,
 		"attachMessageId":  withAttachment.ID,
 		"driveId":          u.Drive.ID,
 		"folderItemId":     folder.ID,
 		"fileItemId":       file.ID,
+		"emptyItemId":      empty.ID,
 		"graphScopes":      "https://graph.microsoft.com/User.Read https://graph.microsoft.com/Files.ReadWrite.All openid profile offline_access",
 		"authorizeAtLogin": srv.BaseURL() + "/organizations/oauth2/v2.0/authorize",
 	}}
@@ -185,6 +189,29 @@ var actions = map[string]func(t *testing.T, f *fixture){
 	// carries Lifeboat's permissions, which cannot send mail.
 	"signInToSend": func(t *testing.T, f *fixture) {
 		f.token = signIn(t, f, "https://graph.microsoft.com/Mail.Send https://graph.microsoft.com/Mail.ReadWrite offline_access")
+	},
+	// moveToArchive moves the fixture's first Inbox message to Archive.
+	"moveToArchive": func(t *testing.T, f *fixture) {
+		if _, err := f.tn.MoveMessage(paul, f.vars["messageId"], f.vars["archiveId"]); err != nil {
+			t.Fatal(err)
+		}
+	},
+	// makeNotebook puts a OneNote notebook in Paul's drive: a package
+	// with two section files and the table of contents.
+	"makeNotebook": func(t *testing.T, f *fixture) {
+		for _, name := range []string{"Quick Notes.one", "Recipes.one", "Open Notebook.onetoc2"} {
+			if _, err := f.tn.PutFile(paul, "Notebooks/Paul's Notebook/"+name, m365sim.BytesContent("onenote section "+name), time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := f.tn.MakePackage(paul, "Notebooks/Paul's Notebook", m365sim.PackageOneNote); err != nil {
+			t.Fatal(err)
+		}
+		it, err := f.tn.DriveItemByPath(paul, "Notebooks")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.vars["notebooksId"] = it.ID
 	},
 	// expireDeltaTokens makes every outstanding drive delta token unusable.
 	"expireDeltaTokens": func(t *testing.T, f *fixture) { f.tn.ExpireDeltaTokens() },

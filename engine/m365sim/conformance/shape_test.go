@@ -23,6 +23,9 @@ type shapeRules struct {
 	// Skip pointers are not compared, each with the reason in the case's
 	// notes (a property the simulator does not model yet).
 	Skip []string `json:"skip,omitempty"`
+	// Equal maps pointers (into the actual body) to the value they must
+	// hold, with {var} expanded: the fixture's own IDs and names.
+	Equal map[string]string `json:"equal,omitempty"`
 }
 
 // matchShape compares an actual JSON body with a documented example:
