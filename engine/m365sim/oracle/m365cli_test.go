@@ -67,6 +67,7 @@ func cliMessage(i int, m mailSeed) []byte {
 // drive items, which must match the seed.
 func TestCLIMicrosoft365(t *testing.T) {
 	m365 := m365Path(t)
+	t.Parallel()
 	if !Isolated(t) {
 		return
 	}

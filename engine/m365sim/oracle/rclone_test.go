@@ -63,6 +63,7 @@ func rclonePath(t *testing.T) string {
 // change, an addition and a deletion made in the simulator meanwhile.
 func TestRcloneOneDrive(t *testing.T) {
 	rclone := rclonePath(t)
+	t.Parallel()
 	if !Isolated(t) {
 		return
 	}
