@@ -18,6 +18,7 @@ all: build
 
 deps:
 	@bash installer/deps.sh
+	@bash installer/oracles.sh
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./app

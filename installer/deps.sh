@@ -11,12 +11,16 @@ PKGS=(
   xvfb xauth dbus dbus-x11 gnome-keyring x11-apps x11-utils
   systemd busybox-static
   python3 python3-icalendar python3-vobject
+  rclone
 )
 # systemd: systemd-analyze checks the generated timer units; busybox-static:
 # its crond/crontab (-c DIR) run a private cron in the schedule tests;
 # x11-apps, x11-utils: xwd and xwininfo for `make screenshots`;
 # python3-icalendar, python3-vobject: independent parsers the calendar and
-# contacts export tests (engine/restore) read the .ics and .vcf files with.
+# contacts export tests (engine/restore) read the .ics and .vcf files with;
+# rclone: an independent OneDrive client the oracle tests run against the
+# simulated tenant (engine/m365sim/oracle); installer/oracles.sh adds CLI for
+# Microsoft 365 from npm, which needs Node.js and npm (added below if absent).
 # `deps.sh dist` adds the packaging tools (make dist, make dist-test): the
 # mingw-w64 cross-compiler and windres for Windows, NSIS for the setup
 # program, osslsigncode and openssl for signing, dpkg-dev for the .deb, and
@@ -57,6 +61,10 @@ for p in "${PKGS[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
+
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 
 if ! command -v go >/dev/null 2>&1 && [[ ! -x /usr/local/go/bin/go ]]; then
   missing+=(golang-go)

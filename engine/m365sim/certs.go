@@ -24,7 +24,9 @@ type certAuthority struct {
 	leaf    tls.Certificate
 }
 
-func newCertAuthority() (*certAuthority, error) {
+// newCertAuthority makes the CA and a server certificate for localhost,
+// the loopback addresses and dnsNames.
+func newCertAuthority(dnsNames ...string) (*certAuthority, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("m365sim: CA key: %w", err)
@@ -59,7 +61,7 @@ func newCertAuthority() (*certAuthority, error) {
 		NotAfter:     now.Add(10 * 365 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
+		DNSNames:     append([]string{"localhost"}, dnsNames...),
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, caCert, &leafKey.PublicKey, caKey)

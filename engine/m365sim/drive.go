@@ -459,7 +459,9 @@ func (v *driveView) itemJSON(it *DriveItem) map[string]any {
 		m["name"] = "root"
 		m["root"] = map[string]any{}
 	}
-	if it.Folder {
+	if it.Package != "" {
+		m["package"] = map[string]any{"type": it.Package}
+	} else if it.Folder {
 		m["folder"] = map[string]any{"childCount": v.childCount(it.ID)}
 	} else {
 		if !v.delta {
@@ -495,9 +497,12 @@ func (v *driveView) deletedJSON(it *DriveItem) map[string]any {
 			"lastModifiedDateTime": graphTime(it.FSModified),
 		},
 	}
-	if it.Folder {
+	switch {
+	case it.Package != "":
+		m["package"] = map[string]any{"type": it.Package}
+	case it.Folder:
 		m["folder"] = map[string]any{"childCount": 0}
-	} else {
+	default:
 		m["file"] = map[string]any{}
 	}
 	return v.finish(m)
@@ -717,7 +722,7 @@ func (s *Server) driveOpen(label, bind, blob string) (string, error) {
 func (s *Server) driveDownloadURL(driveID, itemID string) string {
 	exp := s.tenant.now().Add(s.opts.DownloadURLLifetime).UnixMilli()
 	tok := s.driveSeal("download", itemID, "1|"+driveID+"|"+itemID+"|"+strconv.FormatInt(exp, 10))
-	return s.base + "/_download/" + url.PathEscape(itemID) + "?tempauth=" + tok + "&ApiVersion=2.0"
+	return s.orig.files + "/_download/" + url.PathEscape(itemID) + "?tempauth=" + tok + "&ApiVersion=2.0"
 }
 
 // verifyDriveDownload checks a download URL's signature and expiry and returns
@@ -784,7 +789,9 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		defer c.Close()
 	}
 	h := w.Header()
-	h.Set("Content-Type", driveMimeType(name))
+	// The download host serves bytes, whatever the file's mimeType
+	// (driveitem-get-content.md: "Content-Type: application/octet-stream").
+	h.Set("Content-Type", "application/octet-stream")
 	h.Set("ETag", etag)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	http.ServeContent(w, r, "", mod, rs)

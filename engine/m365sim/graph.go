@@ -90,6 +90,9 @@ func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request, u *User) 
 }
 
 func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
+	if !validUserTop(w, r) {
+		return
+	}
 	users := s.tenant.Users()
 	items := make([]map[string]any, 0, len(users))
 	for _, u := range users {

@@ -172,6 +172,7 @@ func (id *identity) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", id.handleOpenIDConfiguration)
 	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", id.handleKeys)
+	mux.HandleFunc("GET /{tenant}/discovery/instance", id.handleInstanceDiscovery)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/devicecode", id.handleDeviceCode)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", id.handleToken)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/authorize", func(w http.ResponseWriter, r *http.Request) {
@@ -198,7 +199,7 @@ func (id *identity) resolveTenant(seg string) (string, bool) {
 	return "", false
 }
 
-func (id *identity) issuer() string { return id.s.base + "/" + id.s.tenant.ID + "/v2.0" }
+func (id *identity) issuer() string { return id.s.orig.login + "/" + id.s.tenant.ID + "/v2.0" }
 
 func (id *identity) handleOpenIDConfiguration(w http.ResponseWriter, r *http.Request) {
 	seg, ok := id.resolveTenant(r.PathValue("tenant"))
@@ -206,20 +207,21 @@ func (id *identity) handleOpenIDConfiguration(w http.ResponseWriter, r *http.Req
 		id.writeError(w, r, tenantNotFound("invalid_tenant", r.PathValue("tenant")))
 		return
 	}
-	base := id.s.base + "/" + seg
+	base := id.s.orig.login + "/" + seg
 	issuer := id.issuer()
 	regionScope := any("NA")
 	if seg == "organizations" || seg == "common" {
 		// Microsoft publishes a template issuer for the multi-tenant
 		// authorities; the token's tid fills it in.
-		issuer = id.s.base + "/{tenantid}/v2.0"
+		issuer = id.s.orig.login + "/{tenantid}/v2.0"
 		regionScope = nil
 	}
-	host := strings.TrimPrefix(id.s.base, "https://")
+	host := strings.TrimPrefix(id.s.orig.graph, "https://")
 	writeIdentityJSON(w, http.StatusOK, map[string]any{
 		"token_endpoint":                        base + "/oauth2/v2.0/token",
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
 		"jwks_uri":                              base + "/discovery/v2.0/keys",
+		"userinfo_endpoint":                     id.s.orig.graph + "/oidc/userinfo",
 		"response_modes_supported":              []string{"query", "fragment", "form_post"},
 		"subject_types_supported":               []string{"pairwise"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
@@ -259,7 +261,7 @@ func (id *identity) handleKeys(w http.ResponseWriter, r *http.Request) {
 			"kid":    kid,
 			"n":      b64(key.N.Bytes()),
 			"e":      b64(big.NewInt(int64(key.E)).Bytes()),
-			"issuer": id.s.base + "/{tenantid}/v2.0",
+			"issuer": id.s.orig.login + "/{tenantid}/v2.0",
 		}},
 	})
 }
@@ -489,7 +491,7 @@ func (id *identity) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 	id.userCodes[dc.userCode] = digest(device)
 	id.mu.Unlock()
 
-	uri := id.s.base + "/devicelogin"
+	uri := id.s.orig.page + "/devicelogin"
 	writeIdentityJSON(w, http.StatusOK, map[string]any{
 		"user_code":        dc.userCode,
 		"device_code":      device,
@@ -697,9 +699,15 @@ func (id *identity) refreshGrant(r *http.Request) (map[string]any, *oauthError) 
 		return nil, &oauthError{status: http.StatusBadRequest, code: "invalid_request", aadsts: 900144,
 			desc: "The request body must contain the following parameter: 'refresh_token'."}
 	}
-	scopes, e := id.parseScopes(r.PostForm.Get("scope"))
-	if e != nil {
-		return nil, e
+	// scope is optional when refreshing (v2-oauth2-auth-code-flow.md,
+	// "Refresh the access token"); without it the new token carries what
+	// was consented, as below when only OpenID scopes are asked for.
+	var scopes scopeSet
+	if param := r.PostForm.Get("scope"); strings.TrimSpace(param) != "" {
+		var e *oauthError
+		if scopes, e = id.parseScopes(param); e != nil {
+			return nil, e
+		}
 	}
 	now := time.Now()
 	id.mu.Lock()
@@ -768,7 +776,10 @@ func aadTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 func (id *identity) issueLocked(now time.Time, u *User, clientID string, scopes scopeSet, consented []string, grantIssued time.Time, clientInfo bool) (map[string]any, error) {
 	id.sweepLocked(now)
 	life := id.s.opts.AccessTokenLifetime
-	at := randomToken(48)
+	at, err := id.accessTokenJWT(now, now.Add(life), u, clientID, scopes.graph)
+	if err != nil {
+		return nil, err
+	}
 	id.access[digest(at)] = &accessToken{user: u, clientID: clientID, scopes: append([]string(nil), scopes.graph...), expires: now.Add(life)}
 	expiresIn := int(life / time.Second)
 	if expiresIn < 1 {
@@ -826,6 +837,12 @@ func (id *identity) idToken(now time.Time, u *User, clientID string) (string, er
 		"uti":                randomToken(16),
 		"ver":                "2.0",
 	}
+	return signJWT(key, kid, claims)
+}
+
+// signJWT is an RS256 JSON Web Token of claims, as the identity platform
+// signs its tokens.
+func signJWT(key *rsa.PrivateKey, kid string, claims map[string]any) (string, error) {
 	b64 := base64.RawURLEncoding.EncodeToString
 	hdr, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "RS256", "kid": kid})
 	body, err := json.Marshal(claims)

@@ -76,8 +76,17 @@ func (s *Server) handleListFolders(w http.ResponseWriter, r *http.Request, u *Us
 		parent = f.ID
 	}
 	includeHidden := strings.EqualFold(r.URL.Query().Get("includeHiddenFolders"), "true")
+	fs := u.childFoldersLocked(parent)
+	if filter := r.URL.Query().Get("$filter"); filter != "" {
+		var err error
+		if fs, err = filterFolders(fs, filter); err != nil {
+			t.mu.RUnlock()
+			writeBadRequest(w, err)
+			return
+		}
+	}
 	var items []map[string]any
-	for _, f := range u.childFoldersLocked(parent) {
+	for _, f := range fs {
 		if f.Hidden && !includeHidden {
 			continue
 		}
@@ -121,10 +130,7 @@ func (s *Server) messageJSON(u *User, m *Message) map[string]any {
 		}
 		return map[string]any{"emailAddress": map[string]any{"name": r.Name, "address": r.Address}}
 	}
-	body := map[string]any{"contentType": "text", "content": h.BodyText}
-	if h.BodyHTML != "" {
-		body = map[string]any{"contentType": "html", "content": h.BodyHTML}
-	}
+	body := messageBody(h, false)
 	hasAtt := false
 	for _, a := range h.Attachments {
 		if !a.Inline {
@@ -143,8 +149,8 @@ func (s *Server) messageJSON(u *User, m *Message) map[string]any {
 		"lastModifiedDateTime":       graphTime(m.Modified),
 		"changeKey":                  m.ChangeKey,
 		"categories":                 cats,
-		"receivedDateTime":           graphTime(h.Received),
-		"sentDateTime":               graphTime(h.Sent),
+		"receivedDateTime":           graphTime(receivedOf(m)),
+		"sentDateTime":               nullTime(h.Sent),
 		"hasAttachments":             hasAtt,
 		"internetMessageId":          h.InternetMessageID,
 		"subject":                    h.Subject,
@@ -156,8 +162,9 @@ func (s *Server) messageJSON(u *User, m *Message) map[string]any {
 		"isReadReceiptRequested":     false,
 		"isRead":                     m.IsRead,
 		"isDraft":                    m.IsDraft,
-		"webLink":                    s.base + "/owa/?ItemID=" + url.QueryEscape(m.ID) + "&exvsurl=1&viewmodel=ReadMessageItem",
-		"inferenceClassification":    "focused",
+		"webLink":                    s.orig.outlook + "/owa/?ItemID=" + url.QueryEscape(m.ID) + "&exvsurl=1&viewmodel=ReadMessageItem",
+		"inferenceClassification":    inferenceOf(m),
+		"conversationIndex":          conversationIndex(h),
 		"body":                       body,
 		"sender":                     one(h.Sender),
 		"from":                       one(h.From),
@@ -184,6 +191,7 @@ func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request, u *Use
 		return
 	}
 	v := selectFields(s.messageJSONFor(r, u, m), r.URL.Query().Get("$select"))
+	applyBodyPreference(v, m.Header, bodyPreference(w, r))
 	t.mu.RUnlock()
 	v["@odata.context"] = s.GraphURL() + "/$metadata#users('" + u.ID + "')/messages/$entity"
 	writeJSON(w, http.StatusOK, v)
@@ -244,9 +252,12 @@ func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request, u *U
 		return msgs[i].ID < msgs[j].ID
 	})
 	sel := r.URL.Query().Get("$select")
+	asText := bodyPreference(w, r)
 	items := make([]map[string]any, 0, len(msgs))
 	for _, m := range msgs {
-		items = append(items, selectFields(s.messageJSONFor(r, u, m), sel))
+		v := selectFields(s.messageJSONFor(r, u, m), sel)
+		applyBodyPreference(v, m.Header, asText)
+		items = append(items, v)
 	}
 	t.mu.RUnlock()
 	s.writePage(w, r, "users('"+u.ID+"')/messages", items, mailDefaultPage, mailMaxPage)
@@ -385,6 +396,7 @@ func (s *Server) handleMessageDelta(w http.ResponseWriter, r *http.Request, u *U
 	})
 	var page []map[string]any
 	i := start
+	asText := bodyPreference(w, r)
 	for ; i < len(entries) && len(page) < size; i++ {
 		e := entries[i]
 		st.After, st.AfterI = e.seq, e.id
@@ -399,6 +411,7 @@ func (s *Server) handleMessageDelta(w http.ResponseWriter, r *http.Request, u *U
 			continue
 		}
 		v := selectFields(s.messageJSONFor(r, u, e.msg), st.Select)
+		applyBodyPreference(v, e.msg.Header, asText)
 		v["@odata.type"] = "#microsoft.graph.message"
 		page = append(page, v)
 	}

@@ -205,10 +205,12 @@ type messageInput struct {
 	Flag          *struct {
 		FlagStatus string `json:"flagStatus"`
 	} `json:"flag"`
-	Categories             *[]string `json:"categories"`
-	Importance             *string   `json:"importance"`
-	InternetMessageID      *string   `json:"internetMessageId"`
-	InternetMessageHeaders []struct {
+	Categories *[]string `json:"categories"`
+	Importance *string   `json:"importance"`
+	// InferenceClassification is updatable (message-update.md).
+	InferenceClassification *string `json:"inferenceClassification"`
+	InternetMessageID       *string `json:"internetMessageId"`
+	InternetMessageHeaders  []struct {
 		Name  string `json:"name"`
 		Value string `json:"value"`
 	} `json:"internetMessageHeaders"`
@@ -788,6 +790,18 @@ func (s *Server) handlePatchMessage(w http.ResponseWriter, r *http.Request, u *U
 		}
 		e.Importance = &imp
 	}
+	if in.InferenceClassification != nil {
+		inf, err := validInference(*in.InferenceClassification)
+		if err != nil {
+			writeBadRequest(w, err)
+			return
+		}
+		e.Inference = &inf
+	}
+	if err := s.tenant.editDraft(u, id, &in); err != nil {
+		writeBadRequest(w, err)
+		return
+	}
 	if _, err := s.tenant.EditMessage(u.ID, id, e); err != nil {
 		writeTenantError(w, err)
 		return
@@ -862,7 +876,7 @@ func (a *attachmentInput) toAttachment(now time.Time) (Attachment, error) {
 	if base64.StdEncoding.DecodedLen(len(a.ContentBytes)) > maxInlineAttachment+3 {
 		return Attachment{}, invalid("ErrorRequestEntityTooLarge", "The attachment is larger than 3 MB; use an upload session.")
 	}
-	content, err := base64.StdEncoding.DecodeString(a.ContentBytes)
+	content, err := decodeContentBytes(a.ContentBytes)
 	if err != nil {
 		return Attachment{}, invalid("ErrorInvalidRequest", "contentBytes is not valid base64.")
 	}
@@ -886,6 +900,7 @@ func attachmentJSON(a Attachment) map[string]any {
 		"size":                 len(a.Content),
 		"isInline":             a.IsInline,
 		"contentId":            nullIfEmpty(a.ContentID),
+		"contentLocation":      nil,
 	}
 }
 
@@ -947,7 +962,11 @@ func (s *Server) handleListAttachments(w http.ResponseWriter, r *http.Request, u
 				ct = "application/octet-stream"
 			}
 			vals = append(vals, map[string]any{"@odata.type": "#microsoft.graph.fileAttachment", "id": fmt.Sprintf("%s-att%d", m.ID, i),
-				"name": a.Name, "contentType": ct, "size": a.Size, "isInline": a.Inline, "lastModifiedDateTime": graphTime(m.Modified)})
+				"name": a.Name, "contentType": ct, "size": a.Size, "isInline": a.Inline, "lastModifiedDateTime": graphTime(m.Modified),
+				"contentId": nil, "contentLocation": nil})
+			if b, ok := attachmentBytes(m.MIME, i); ok {
+				vals[len(vals)-1]["contentBytes"] = base64.StdEncoding.EncodeToString(b)
+			}
 		}
 	}
 	if len(sel) > 0 {
@@ -985,6 +1004,7 @@ func (s *Server) handleAddAttachment(w http.ResponseWriter, r *http.Request, u *
 		return
 	}
 	v := attachmentJSON(a)
+	v["contentBytes"] = base64.StdEncoding.EncodeToString(a.Content) // as the documented answer has it
 	v["@odata.context"] = s.GraphURL() + "/$metadata#users('" + u.ID + "')/messages('" + id + "')/attachments/$entity"
 	writeJSON(w, http.StatusCreated, v)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -78,8 +79,11 @@ func charsetReader(charset string, input io.Reader) (io.Reader, error) {
 }
 
 // ParseMessageHeader reads the metadata of a MIME message. It fails only when
-// the bytes are not a MIME message at all (no header section, no From or
-// Date or Subject or Message-ID header to speak of).
+// the bytes have no header block at all: RFC 5322 requires From and Date,
+// but Exchange stores what it is given, and valid MIME entities with only
+// MIME-Version and Content-Type exist (CPython's email test corpus has
+// several), so a message without From, Date, Subject or Message-ID is
+// still a message: no sender, no subject, no date.
 func ParseMessageHeader(raw []byte) (MessageHeader, error) {
 	var h MessageHeader
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
@@ -87,8 +91,8 @@ func ParseMessageHeader(raw []byte) (MessageHeader, error) {
 		return h, fmt.Errorf("not a MIME message: %w", err)
 	}
 	hdr := msg.Header
-	if hdr.Get("From") == "" && hdr.Get("Date") == "" && hdr.Get("Subject") == "" && hdr.Get("Message-Id") == "" {
-		return h, errors.New("not a MIME message: no From, Date, Subject or Message-ID header")
+	if len(hdr) == 0 {
+		return h, errors.New("not a MIME message: there is no header block")
 	}
 	h.Subject = decodeWords(hdr.Get("Subject"))
 	h.From = firstAddress(hdr, "From")
@@ -110,7 +114,7 @@ func ParseMessageHeader(raw []byte) (MessageHeader, error) {
 	h.InternetMessageID = strings.TrimSpace(hdr.Get("Message-Id"))
 	h.ConversationID = conversationID(hdr)
 	h.Importance = importance(hdr)
-	w := &bodyWalker{h: &h}
+	w := &bodyWalker{h: &h, keep: -1}
 	w.walk(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Header.Get("Content-Disposition"), msg.Body, 0)
 	return h, nil
 }
@@ -195,6 +199,10 @@ func importance(hdr mail.Header) string {
 type bodyWalker struct {
 	h     *MessageHeader
 	parts int
+	// keep, when >= 0, is the index of the attachment whose decoded
+	// bytes to keep in kept.
+	keep int
+	kept []byte
 }
 
 func (w *bodyWalker) walk(ctype, cte, disp string, body io.Reader, depth int) {
@@ -225,7 +233,14 @@ func (w *bodyWalker) walk(ctype, cte, disp string, body io.Reader, depth int) {
 	decoded := decodeTransfer(cte, body)
 	isAttachment := dispType == "attachment" || (name != "" && !strings.HasPrefix(mt, "text/")) || mt == "message/rfc822"
 	if isAttachment {
-		n, _ := io.Copy(io.Discard, io.LimitReader(decoded, 1<<30))
+		var n int64
+		if w.keep == len(w.h.Attachments) {
+			// The message is in memory already: its part is no larger.
+			w.kept, _ = io.ReadAll(io.LimitReader(decoded, 1<<30))
+			n = int64(len(w.kept))
+		}
+		m, _ := io.Copy(io.Discard, io.LimitReader(decoded, 1<<30))
+		n += m
 		if name == "" {
 			name = "attachment"
 		}
@@ -298,19 +313,45 @@ func (h MessageHeader) BodyPreview() string {
 	return text
 }
 
+// stripTags turns HTML into the text a reader sees: block elements and
+// line breaks separate words, inline ones (<b>, <span>) do not, and
+// entities are decoded. (Exchange's bodyPreview of "They were
+// <b>awesome</b>!" is "They were awesome!", user-post-messages.md.)
 func stripTags(s string) string {
-	var b strings.Builder
+	var b, tag strings.Builder
 	in := false
 	for _, r := range s {
 		switch {
 		case r == '<':
 			in = true
-		case r == '>':
+			tag.Reset()
+		case r == '>' && in:
 			in = false
-			b.WriteByte(' ')
-		case !in:
+			if blockTag(tag.String()) {
+				b.WriteByte(' ')
+			}
+		case in:
+			if tag.Len() < 16 {
+				tag.WriteRune(r)
+			}
+		default:
 			b.WriteRune(r)
 		}
 	}
-	return b.String()
+	return html.UnescapeString(b.String())
+}
+
+// blockTag reports whether a tag's contents (after '<') start or end a
+// block of text.
+func blockTag(t string) bool {
+	name := strings.ToLower(strings.TrimPrefix(t, "/"))
+	if i := strings.IndexAny(name, " \t\r\n/"); i >= 0 {
+		name = name[:i]
+	}
+	switch name {
+	case "br", "p", "div", "li", "ul", "ol", "tr", "td", "th", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+		"blockquote", "pre", "hr", "body", "head", "title", "html", "section", "article", "header", "footer":
+		return true
+	}
+	return false
 }

@@ -50,7 +50,7 @@ func TestParseMessageHeader(t *testing.T) {
 }
 
 func TestParseMessageHeaderRejectsNonMIME(t *testing.T) {
-	for _, raw := range []string{"", "%PDF-1.4\n\x00\x01binary", "just some text without headers\n\nbody", "X-Other: 1\r\n\r\nbody"} {
+	for _, raw := range []string{"", "%PDF-1.4\n\x00\x01binary", "just some text without headers\n\nbody", "\r\nno header block\r\n"} {
 		if _, err := ParseMessageHeader([]byte(raw)); err == nil || !strings.Contains(err.Error(), "not a MIME message") {
 			t.Errorf("%q: err = %v", raw, err)
 		}

@@ -347,6 +347,14 @@ func TestImportMalformed(t *testing.T) {
 			why:  "not a MIME message",
 		},
 		{
+			name: "no header block",
+			setup: func(t *testing.T, dir string) {
+				writeSeedFile(t, dir, user+"/mail/Inbox/body-only.eml", []byte("\r\nJust a body, no header block.\r\n"))
+			},
+			path: user + "/mail/Inbox/body-only.eml",
+			why:  "not a MIME message: there is no header block",
+		},
+		{
 			name: "empty message",
 			setup: func(t *testing.T, dir string) {
 				writeSeedFile(t, dir, user+"/mail/Inbox/empty.eml", nil)

@@ -23,7 +23,7 @@ func (s *Server) handleSendMail(w http.ResponseWriter, r *http.Request, u *User)
 	}
 	var in struct {
 		Message         *messageInput `json:"message"`
-		SaveToSentItems *bool         `json:"saveToSentItems"`
+		SaveToSentItems odataBool     `json:"saveToSentItems"`
 	}
 	if !readJSON(w, r, &in) {
 		return
@@ -32,7 +32,7 @@ func (s *Server) handleSendMail(w http.ResponseWriter, r *http.Request, u *User)
 		writeGraphError(w, http.StatusBadRequest, "ErrorInvalidRequest", "The message parameter is missing.")
 		return
 	}
-	if err := s.tenant.sendMail(u, in.Message, in.SaveToSentItems == nil || *in.SaveToSentItems); err != nil {
+	if err := s.tenant.sendMail(u, in.Message, !in.SaveToSentItems.Set || in.SaveToSentItems.Value); err != nil {
 		writeBadRequest(w, err)
 		return
 	}

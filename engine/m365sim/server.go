@@ -52,9 +52,17 @@ type Options struct {
 	Faults FaultConfig
 	// Logger receives one debug line per request; default discards.
 	Logger *slog.Logger
+	// MicrosoftHosts publishes every URL under Microsoft's host names
+	// (hosts.go) instead of the listener's address, for unmodified
+	// third-party clients that resolve those names to the listener in a
+	// private hosts file. Listen then defaults to 127.0.0.1:443.
+	MicrosoftHosts bool
 }
 
 func (o *Options) setDefaults() {
+	if o.Listen == "" && o.MicrosoftHosts {
+		o.Listen = "127.0.0.1:443"
+	}
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
 	}
@@ -90,6 +98,7 @@ type Server struct {
 	ln       net.Listener
 	http     *http.Server
 	base     string // https://127.0.0.1:PORT
+	orig     origins
 	idp      *identity
 	throttle *Throttle
 	faults   *Faults
@@ -111,7 +120,11 @@ func NewServer(t *Tenant, opts Options) (*Server, error) {
 	if len(t.Users()) == 0 {
 		return nil, errors.New("m365sim: the tenant has no users")
 	}
-	ca, err := newCertAuthority()
+	var names []string
+	if opts.MicrosoftHosts {
+		names = microsoftHostNames(t)
+	}
+	ca, err := newCertAuthority(names...)
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +146,10 @@ func NewServer(t *Tenant, opts Options) (*Server, error) {
 		control: randomToken(24),
 		client:  ca.client(),
 		uploads: newUploadSessions(),
+	}
+	s.orig = loopbackOrigins(s.base)
+	if opts.MicrosoftHosts {
+		s.orig = microsoftOrigins(t, port)
 	}
 	s.throttle = NewThrottle(opts.Throttle)
 	s.faults = NewFaults(opts.Faults)
@@ -179,15 +196,16 @@ func (s *Server) Close() error {
 // Tenant returns the simulated tenant, for tests to change it while serving.
 func (s *Server) Tenant() *Tenant { return s.tenant }
 
-// BaseURL is the server's origin, https://127.0.0.1:PORT.
+// BaseURL is the listener's origin, https://127.0.0.1:PORT, where the
+// control API is (in MicrosoftHosts mode too).
 func (s *Server) BaseURL() string { return s.base }
 
 // GraphURL is the Graph v1.0 base URL to give msgraph-sdk-go.
-func (s *Server) GraphURL() string { return s.base + "/v1.0" }
+func (s *Server) GraphURL() string { return s.orig.graph + "/v1.0" }
 
 // Authority is the MSAL authority URL for the tenant ("organizations", like
 // Microsoft's multi-tenant default).
-func (s *Server) Authority() string { return s.base + "/organizations" }
+func (s *Server) Authority() string { return s.orig.login + "/organizations" }
 
 // ClientID is the accepted application ID.
 func (s *Server) ClientID() string { return s.opts.ClientID }
@@ -219,6 +237,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/_upload/", http.HandlerFunc(s.handleUpload))
 	mux.Handle("/_sim/", s.controlRoutes())
 	mux.HandleFunc("/devicelogin", s.idp.handleDeviceLogin)
+	mux.HandleFunc("/oidc/userinfo", s.handleUserInfo)
 	mux.Handle("/", s.idp.routes())
 	return s.logRequests(gunzipBodies(mux))
 }

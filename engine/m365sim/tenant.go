@@ -113,6 +113,7 @@ type Message struct {
 	Categories        []string
 	Importance        string // low, normal, high
 	IsDraft           bool
+	Inference         string // inferenceClassification; "" is focused
 	Created           time.Time
 	Modified          time.Time
 	ChangeKey         string
@@ -146,6 +147,9 @@ type DriveItem struct {
 	ParentID string // empty for the root
 	Name     string
 	Folder   bool
+	// Package is the package type ("oneNote") of a folder-like item that
+	// Graph shows with the package facet instead of folder (notebook.go).
+	Package  string
 	Content  Content // nil for folders
 	QuickXor string  // base64 QuickXorHash of Content
 	Created  time.Time
@@ -567,6 +571,7 @@ type MessageEdit struct {
 	FlagStatus *string
 	Categories *[]string
 	Importance *string
+	Inference  *string
 }
 
 // EditMessage applies a property change.
@@ -592,6 +597,9 @@ func (t *Tenant) EditMessage(user, id string, e MessageEdit) (*Message, error) {
 	}
 	if e.Importance != nil {
 		m.Importance = *e.Importance
+	}
+	if e.Inference != nil {
+		m.Inference = *e.Inference
 	}
 	m.Modified = t.now().UTC()
 	m.touch(t.bump())

@@ -78,7 +78,10 @@ type uploadSession struct {
 
 func (u *uploadSession) nextRange() []string {
 	n := strconv.Itoa(len(u.data))
-	if u.kind == uploadDrive {
+	// Drive sessions always say "{start}-"; an attachment session says
+	// "0-" when created (attachment-createuploadsession.md) and then the
+	// bare offset ("2097152", outlook-large-attachments).
+	if u.kind == uploadDrive || len(u.data) == 0 {
 		return []string{n + "-"}
 	}
 	return []string{n}
@@ -143,7 +146,7 @@ func (s *Server) newUploadSession(r *http.Request, u *User, kind uploadKind) *up
 func (s *Server) uploadSessionJSON(u *uploadSession) map[string]any {
 	return map[string]any{
 		"@odata.context":     s.GraphURL() + "/$metadata#microsoft.graph.uploadSession",
-		"uploadUrl":          s.base + "/_upload/" + u.token + "?tempauth=" + u.secret,
+		"uploadUrl":          s.orig.files + "/_upload/" + u.token + "?tempauth=" + u.secret,
 		"expirationDateTime": u.expires.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"nextExpectedRanges": u.nextRange(),
 	}
