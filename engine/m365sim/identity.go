@@ -66,9 +66,20 @@ var graphPermissions = []string{
 	"Directory.Read.All", "Directory.AccessAsUser.All",
 }
 
-// consentedPermissions are what the simulated application registration is
-// configured with: what "/.default" and IssueAccessToken grant.
-var consentedPermissions = []string{"User.Read", "Mail.ReadWrite", "Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite"}
+// defaultConsentedPermissions are what the simulated application
+// registration is configured with unless Options.ConsentedPermissions
+// says otherwise: what "/.default" and IssueAccessToken grant.
+func defaultConsentedPermissions() []string {
+	return []string{"User.Read", "Mail.ReadWrite", "Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite"}
+}
+
+// consentedPermissions are what the application has been granted.
+func (s *Server) consentedPermissions() []string {
+	if len(s.opts.ConsentedPermissions) > 0 {
+		return s.opts.ConsentedPermissions
+	}
+	return defaultConsentedPermissions()
+}
 
 type deviceCodeState int
 
@@ -351,7 +362,7 @@ func (id *identity) parseScopes(param string) (scopeSet, *oauthError) {
 				desc: fmt.Sprintf("The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", resource, id.s.tenant.Name)}
 		}
 		if name == ".default" {
-			s.graph = appendUnique(s.graph, consentedPermissions...)
+			s.graph = appendUnique(s.graph, id.s.consentedPermissions()...)
 			s.echo = appendUnique(s.echo, prefix+".default")
 			continue
 		}
@@ -933,7 +944,7 @@ func (s *Server) IssueAccessToken(upn string) (string, time.Time, error) {
 	exp := now.Add(s.opts.AccessTokenLifetime)
 	id.mu.Lock()
 	id.sweepLocked(now)
-	id.access[digest(tok)] = &accessToken{user: u, clientID: s.opts.ClientID, scopes: append([]string(nil), consentedPermissions...), expires: exp}
+	id.access[digest(tok)] = &accessToken{user: u, clientID: s.opts.ClientID, scopes: append([]string(nil), s.consentedPermissions()...), expires: exp}
 	id.mu.Unlock()
 	return tok, exp, nil
 }

@@ -27,6 +27,13 @@ type Options struct {
 	Listen string
 	// ClientID is the only client ID the identity provider accepts.
 	ClientID string
+	// ConsentedPermissions are the delegated Graph permissions granted
+	// to the application (what "/.default" and IssueAccessToken give);
+	// default User.Read Mail.ReadWrite Files.ReadWrite.All
+	// Calendars.ReadWrite Contacts.ReadWrite, what Lifeboat asks for. A
+	// tenant whose administrator granted more (a directory read for a
+	// third-party client, say) lists them here.
+	ConsentedPermissions []string
 	// AutoApprove, when > 0, approves each device code as the first user
 	// after this delay, as if a person had signed in. When 0, codes wait
 	// for /devicelogin or Server.ApproveDeviceCode.

@@ -77,7 +77,11 @@ func newFixture(t *testing.T) *fixture {
 	empty, err := tn.DriveItemByPath(paul, "empty.txt")
 	must(err)
 
-	srv, err := m365sim.NewServer(tn, m365sim.Options{})
+	// Lifeboat's permissions plus User.ReadBasic.All, which the user-list
+	// examples need (user-list, "Permissions"): as if the administrator
+	// had granted the directory read.
+	srv, err := m365sim.NewServer(tn, m365sim.Options{ConsentedPermissions: []string{"User.Read", "User.ReadBasic.All", "Mail.ReadWrite",
+		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite"}})
 	must(err)
 	t.Cleanup(func() { _ = srv.Close() })
 	tok, _, err := srv.IssueAccessToken(paul)

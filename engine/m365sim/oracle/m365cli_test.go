@@ -100,7 +100,12 @@ func TestCLIMicrosoft365(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	env := Start(t, tn, m365sim.Options{AutoApprove: 200 * time.Millisecond, AutoApproveUser: paul, DeviceCodeInterval: time.Second})
+	// The CLI lists users, which takes a directory permission
+	// (User.ReadBasic.All or more, per user-list): this tenant's
+	// administrator granted it to the application the CLI signs in as.
+	consented := []string{"User.Read", "User.ReadBasic.All", "Mail.ReadWrite", "Files.ReadWrite.All"}
+	env := Start(t, tn, m365sim.Options{AutoApprove: 200 * time.Millisecond, AutoApproveUser: paul, DeviceCodeInterval: time.Second,
+		ConsentedPermissions: consented})
 	writeCLIConfig(t, env)
 
 	run := func(args ...string) []byte {
