@@ -10,10 +10,18 @@ PKGS=(
   libgl1-mesa-dev xorg-dev libxkbcommon-dev
   xvfb xauth dbus dbus-x11 gnome-keyring x11-apps x11-utils
   systemd busybox-static
+  samba rclone openssh-server openssh-client sshfs fuse3
 )
 # systemd: systemd-analyze checks the generated timer units; busybox-static:
 # its crond/crontab (-c DIR) run a private cron in the schedule tests;
 # x11-apps, x11-utils: xwd and xwininfo for `make screenshots`.
+# samba, rclone, openssh-server, openssh-client, sshfs, fuse3: the backup on a
+# real network share (engine/store/sharetest): Samba's smbd and OpenSSH's
+# sshd serve a folder on loopback, started and stopped by the tests
+# themselves, and rclone (SMB client) and sshfs mount it through FUSE, since
+# the kernel here has no CIFS/NFS client. Installing samba and openssh-server
+# starts nothing where systemd is not running; the tests use private
+# configurations on free ports either way.
 # `deps.sh dist` adds the packaging tools (make dist, make dist-test): the
 # mingw-w64 cross-compiler and windres for Windows, NSIS for the setup
 # program, osslsigncode and openssl for signing, dpkg-dev for the .deb, and
