@@ -103,6 +103,9 @@ type Repository struct {
 	stats struct {
 		blobsNew, blobsDup, rawBytes, storedBytes, packs atomic.Int64
 	}
+
+	// clock knows the destination's clock and the locks held (lockclock.go).
+	clock lockClock
 }
 
 // Stats counts what this Repository value has written.
