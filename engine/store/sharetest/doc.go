@@ -11,9 +11,9 @@
 //     breaks chosen guarantees (fsync, rename over an existing file), like
 //     a badly behaved NAS;
 //   - InMountNamespace re-runs a test in a child process with a private
-//     mount namespace, where it may mount a small tmpfs (a full drive) or
-//     lazily unmount its destination (a pulled drive) without touching the
-//     machine's mounts.
+//     mount namespace, where NewDrive makes a small tmpfs drive that can
+//     fill up, be pulled out (a lazy unmount) and come back, without
+//     touching the machine's mounts.
 //
 // These need root (FUSE mounts, namespaces) and Debian's samba, rclone,
 // openssh-server, sshfs and fuse3, which installer/deps.sh installs. A test

@@ -72,30 +72,53 @@ func InMountNamespace(t *testing.T) bool {
 	return false
 }
 
-// Tmpfs mounts a tmpfs of size bytes on a new folder and returns it. Only
-// inside InMountNamespace.
-func Tmpfs(t testing.TB, size int64) string {
-	t.Helper()
-	if os.Getenv(mountNSEnv) == "" {
-		t.Fatal("sharetest: Tmpfs outside a private mount namespace")
-	}
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, fmt.Sprintf("size=%d,mode=0700", size)); err != nil {
-		t.Fatalf("sharetest: mounting a tmpfs: %v", err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
-	return dir
+// Drive is a small removable drive made of a tmpfs, inside
+// InMountNamespace: Dir is where it is mounted (a bind mount of the tmpfs,
+// so that pulling it out keeps its content for when it comes back).
+type Drive struct {
+	Dir     string
+	backing string
+	t       testing.TB
 }
 
-// Detach lazily unmounts what is mounted on dir, as when a drive is pulled
-// out: files already open keep working, and the path now leads to the
-// empty mount point. Only inside InMountNamespace.
-func Detach(t testing.TB, dir string) {
+// NewDrive mounts a tmpfs of size bytes and returns it as a drive.
+func NewDrive(t testing.TB, size int64) *Drive {
 	t.Helper()
 	if os.Getenv(mountNSEnv) == "" {
-		t.Fatal("sharetest: Detach outside a private mount namespace")
+		t.Fatal("sharetest: NewDrive outside a private mount namespace (InMountNamespace)")
 	}
-	if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-		t.Fatalf("sharetest: unmounting %s: %v", dir, err)
+	d := &Drive{Dir: t.TempDir(), backing: t.TempDir(), t: t}
+	if err := syscall.Mount("tmpfs", d.backing, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, fmt.Sprintf("size=%d,mode=0700", size)); err != nil {
+		t.Fatalf("sharetest: mounting a tmpfs: %v", err)
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(d.backing, syscall.MNT_DETACH) })
+	d.Plug()
+	return d
+}
+
+// Plug mounts the drive on Dir (again).
+func (d *Drive) Plug() {
+	d.t.Helper()
+	if err := syscall.Mount(d.backing, d.Dir, "", syscall.MS_BIND, ""); err != nil {
+		d.t.Fatalf("sharetest: mounting the drive: %v", err)
+	}
+	d.t.Cleanup(func() { _ = syscall.Unmount(d.Dir, syscall.MNT_DETACH) })
+}
+
+// Pull unmounts the drive lazily, as pulling out a USB drive looks to a
+// program: files already open keep working, and Dir is now the empty
+// mount point on the system disk.
+func (d *Drive) Pull() {
+	d.t.Helper()
+	if err := syscall.Unmount(d.Dir, syscall.MNT_DETACH); err != nil {
+		d.t.Fatalf("sharetest: pulling the drive: %v", err)
+	}
+}
+
+// Resize changes the drive's size (space freed, or a bigger drive).
+func (d *Drive) Resize(size int64) {
+	d.t.Helper()
+	if err := syscall.Mount("tmpfs", d.backing, "tmpfs", syscall.MS_REMOUNT|syscall.MS_NOSUID|syscall.MS_NODEV, fmt.Sprintf("size=%d", size)); err != nil {
+		d.t.Fatalf("sharetest: resizing the drive: %v", err)
 	}
 }

@@ -147,15 +147,21 @@ func TestDetachedDrive(t *testing.T) {
 	if !sharetest.InMountNamespace(t) {
 		return
 	}
-	drive := sharetest.Tmpfs(t, 4<<20)
-	l, err := store.NewLocal(drive)
+	drive := sharetest.NewDrive(t, 4<<20)
+	l, err := store.NewLocal(drive.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	storetest.MustPut(t, l, "data/00/one", []byte("stored before"))
-	sharetest.Detach(t, drive)
+	drive.Pull()
 	requireUnavailable(t, l)
-	if entries, err := os.ReadDir(drive); err != nil || len(entries) != 0 {
+	if entries, err := os.ReadDir(drive.Dir); err != nil || len(entries) != 0 {
 		t.Fatalf("the bare mount point holds %v (%v)", entries, err)
 	}
+	// Plugged in again, the same store works and nothing was lost.
+	drive.Plug()
+	if got := storetest.MustGet(t, l, "data/00/one"); string(got) != "stored before" {
+		t.Fatalf("after the drive came back: %q", got)
+	}
+	storetest.MustPut(t, l, "data/01/two", []byte("after"))
 }

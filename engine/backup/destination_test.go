@@ -1,0 +1,248 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lifeboat-backup/lifeboat/engine/catalog"
+	"github.com/lifeboat-backup/lifeboat/engine/health"
+	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
+	"github.com/lifeboat-backup/lifeboat/engine/m365sim/simtest"
+	"github.com/lifeboat-backup/lifeboat/engine/repo"
+	"github.com/lifeboat-backup/lifeboat/engine/store"
+	"github.com/lifeboat-backup/lifeboat/engine/store/sharetest"
+)
+
+// newEnvAt is newEnv with the repository in a folder (a drive).
+func newEnvAt(t *testing.T, dir string) *env {
+	t.Helper()
+	srv := simtest.Start(t, nil, m365sim.Options{})
+	c, err := catalog.Open(t.Context(), filepath.Join(t.TempDir(), "catalog.db"), catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	st, err := store.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, key, err := repo.Init(t.Context(), st, repo.TestOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	upn := simtest.Alice
+	e := &env{t: t, srv: srv, tn: srv.Tenant(), r: r, st: st, key: key.String(), c: c, upn: upn,
+		acct: catalog.Account{HomeID: "home-" + upn, UPN: upn, DisplayName: upn, Kind: catalog.AccountWork}}
+	t.Cleanup(func() { e.r.Close() })
+	return e
+}
+
+// addRandomFiles puts n incompressible files of about size bytes in the
+// account's OneDrive.
+func (e *env) addRandomFiles(seed uint64, dir string, n, size int) {
+	e.t.Helper()
+	rnd := rand.New(rand.NewPCG(seed, 3))
+	for i := range n {
+		b := make([]byte, size/2+rnd.IntN(size))
+		for k := range b {
+			b[k] = byte(rnd.Uint32())
+		}
+		if _, err := e.tn.PutFile(e.upn, fmt.Sprintf("%s/file %02d.bin", dir, i), m365sim.BytesContent(b), time.Time{}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// durable lists the items whose content the catalog records and whose
+// every chunk is in the repository's index as a new process reads it:
+// what a failed run can no longer lose.
+func (e *env) durable() map[string]bool {
+	e.t.Helper()
+	e.reopen()
+	out := map[string]bool{}
+	check := func(kind catalog.ItemKind, id string) {
+		vs, err := e.c.Versions(e.t.Context(), catalog.ItemRef{Account: e.acct.HomeID, Kind: kind, ID: id})
+		if err != nil {
+			return
+		}
+		for _, v := range vs {
+			if ref, err := DecodeContent(v.Content); err == nil && v.Content != "" && stored(e.r, ref) {
+				out[id] = true
+			}
+		}
+	}
+	msgs, _ := e.tn.Messages(e.upn, "")
+	for _, m := range msgs {
+		check(catalog.KindMail, m.ID)
+	}
+	items, _ := e.tn.DriveItems(e.upn)
+	for _, it := range items {
+		if !it.Folder {
+			check(catalog.KindFile, it.ID)
+		}
+	}
+	return out
+}
+
+// refetched counts the content downloads of the last run that fetched an
+// item already durable before it.
+func (e *env) refetched(durable map[string]bool) int {
+	n := 0
+	for _, r := range e.srv.Requests().Entries() {
+		id := ""
+		if rest, ok := strings.CutSuffix(r.Path, "/$value"); ok {
+			id = rest[strings.LastIndexByte(rest, '/')+1:]
+		} else if _, after, ok := strings.Cut(r.Path, "/_download/"); ok {
+			id = after
+		}
+		if id != "" && durable[id] {
+			n++
+			e.t.Errorf("%s downloaded again though it was stored before", r.Path)
+		}
+	}
+	return n
+}
+
+// checkRepo verifies every byte of the repository and that every earlier
+// snapshot still reads.
+func (e *env) checkRepo(snaps map[string]repo.ID) {
+	e.t.Helper()
+	rep, err := e.r.Check(e.t.Context(), repo.CheckOptions{ReadData: true, Refs: treeRefs})
+	if err != nil || !rep.OK() {
+		e.t.Fatalf("verify --read-data: %v %v", err, rep.Problems)
+	}
+	for kind, id := range snaps {
+		if _, err := ReadSnapshot(e.t.Context(), e.r, id); err != nil {
+			e.t.Fatalf("the earlier %s snapshot: %v", kind, err)
+		}
+	}
+}
+
+// treeRefs is what verify follows below a snapshot's root.
+func treeRefs(b []byte) ([]repo.ID, error) { return Refs(b) }
+
+var driveFullRE = regexp.MustCompile(`^the backup drive is full \((\d+(\.\d)? [kMG]B|\d+ B) free, about \d+(\.\d)? [kMG]B needed\)`)
+
+// TestFullDrive fills the backup drive (a small tmpfs) in the middle of a
+// run: the run stops with the plain sentence, the dashboard says it, the
+// backup verifies with every earlier snapshot intact, and once there is
+// room the next run completes without downloading again what was stored.
+func TestFullDrive(t *testing.T) {
+	if !sharetest.InMountNamespace(t) {
+		return
+	}
+	drive := sharetest.NewDrive(t, 6<<20)
+	e := newEnvAt(t, drive.Dir)
+	first := e.mustRun(nil)
+	e.addRandomFiles(1, "Scans", 14, 600<<10) // about 8 MB more than the drive holds
+
+	res, err := e.run(t.Context(), nil)
+	if !errors.Is(err, ErrDriveFull) || !errors.Is(err, store.ErrDiskFull) {
+		t.Fatalf("run on a full drive: %v", err)
+	}
+	if !driveFullRE.MatchString(err.Error()) {
+		t.Errorf("the owner reads %q", err)
+	}
+	if res.DriveFull == nil || res.DriveFull.Needed == 0 || res.Status != catalog.RunFailed {
+		t.Fatalf("result %+v", res)
+	}
+	t.Logf("stopped with: %v", err)
+	runs, err := e.c.Runs(t.Context(), 1)
+	if err != nil || len(runs) != 1 || !strings.HasPrefix(runs[0].Error, "the backup drive is full (") {
+		t.Fatalf("the run history says %+v (%v)", runs, err)
+	}
+	items := health.Check(health.Inputs{Now: time.Now(), Stopped: res.HealthInput()})
+	if len(items) != 1 || items[0].Kind != health.DestinationFull || !strings.Contains(items[0].Detail, "is full (") {
+		t.Fatalf("dashboard: %+v", items)
+	}
+
+	durable := e.durable()
+	e.checkRepo(first.Snapshots)
+	if len(durable) == 0 {
+		t.Fatal("nothing of the stopped run was kept")
+	}
+
+	drive.Resize(64 << 20) // space freed
+	e.srv.Requests().Reset()
+	res = e.mustRun(nil)
+	if res.Status != catalog.RunCompleted {
+		t.Fatalf("after freeing space: %s %v", res.Status, res.Skipped)
+	}
+	if n := e.refetched(durable); n > 0 {
+		t.Fatalf("%d items downloaded again", n)
+	}
+	e.checkFiles(res)
+	e.checkMail(res)
+	e.checkRepo(res.Snapshots)
+	t.Logf("%d items stored before the drive filled up were not downloaded again; %d downloads to finish", len(durable), res.Downloads)
+}
+
+// TestPulledDrive pulls the backup drive out in the middle of a run: the
+// run stops saying the drive went away (the scheduled run's "drive
+// missing"), nothing is written to the bare mount point, and when the drive
+// is back it verifies and the next run completes without downloading again
+// what was stored.
+func TestPulledDrive(t *testing.T) {
+	if !sharetest.InMountNamespace(t) {
+		return
+	}
+	drive := sharetest.NewDrive(t, 64<<20)
+	e := newEnvAt(t, drive.Dir)
+	first := e.mustRun(nil)
+	e.addRandomFiles(2, "Photos", 30, 400<<10)
+
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	pulled := make(chan struct{})
+	res, err := e.run(ctx, func(o *Options) {
+		o.ProgressInterval = time.Millisecond
+		o.OnProgress = func(p Progress) {
+			if p.BytesDone > 4<<20 {
+				select {
+				case <-pulled:
+				default:
+					drive.Pull()
+					close(pulled)
+				}
+			}
+		}
+	})
+	select {
+	case <-pulled:
+	default:
+		t.Fatalf("the run ended before the drive was pulled: %v", err)
+	}
+	if !errors.Is(err, ErrDriveMissing) || !errors.Is(err, store.ErrUnavailable) || !res.DriveMissing {
+		t.Fatalf("run with the drive pulled: %v (%+v)", err, res)
+	}
+	t.Logf("stopped with: %v", err)
+	if entries, _ := os.ReadDir(drive.Dir); len(entries) != 0 {
+		t.Fatalf("the run wrote to the bare mount point: %v", entries)
+	}
+	if items := health.Check(health.Inputs{Now: time.Now(), Stopped: res.HealthInput()}); len(items) != 1 || items[0].Kind != health.DestinationLost {
+		t.Fatalf("dashboard: %+v", items)
+	}
+
+	drive.Plug()
+	durable := e.durable()
+	e.checkRepo(first.Snapshots)
+	e.srv.Requests().Reset()
+	res = e.mustRun(nil)
+	if res.Status != catalog.RunCompleted {
+		t.Fatalf("after the drive came back: %s %v", res.Status, res.Skipped)
+	}
+	if n := e.refetched(durable); n > 0 {
+		t.Fatalf("%d items downloaded again", n)
+	}
+	e.checkFiles(res)
+	e.checkRepo(res.Snapshots)
+	t.Logf("%d items stored before the drive was pulled were not downloaded again", len(durable))
+}
