@@ -2,7 +2,10 @@ package repo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/lifeboat-backup/lifeboat/engine/store"
 )
 
 // SaveBlob stores data as a blob of type t unless an identical blob is
@@ -187,6 +190,10 @@ func (r *Repository) LoadBlob(ctx context.Context, id ID) ([]byte, error) {
 
 func (r *Repository) loadAt(ctx context.Context, id ID, loc BlobLocation) ([]byte, error) {
 	stored, err := readRange(ctx, r.st, packName(loc.Pack), int64(loc.Offset), int64(loc.Length))
+	if errors.Is(err, store.ErrInvalidRange) {
+		// The pack is shorter than the index says: truncated.
+		return nil, corrupt(fmt.Sprintf("blob %s (in pack %s)", id, loc.Pack), fmt.Errorf("the data file is shorter than the index says: %w", err))
+	}
 	if err != nil {
 		return nil, err
 	}
