@@ -25,6 +25,7 @@ type LockInfo struct {
 	ID        ID        `json:"-"`
 	Exclusive bool      `json:"exclusive"`
 	Hostname  string    `json:"hostname"`
+	HostID    string    `json:"host_id,omitempty"`
 	PID       int       `json:"pid"`
 	Created   time.Time `json:"created"`
 	Refreshed time.Time `json:"refreshed"`
@@ -97,7 +98,7 @@ func (r *Repository) writeNewLock(ctx context.Context, exclusive bool) (*Lock, e
 	now := r.opts.Now().UTC()
 	l := &Lock{
 		r:    r,
-		info: LockInfo{ID: id, Exclusive: exclusive, Hostname: r.opts.Hostname, PID: os.Getpid(), Created: now, Refreshed: now},
+		info: LockInfo{ID: id, Exclusive: exclusive, Hostname: r.opts.Hostname, HostID: r.opts.HostID, PID: os.Getpid(), Created: now, Refreshed: now},
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
@@ -185,7 +186,7 @@ func (r *Repository) ListLocks(ctx context.Context) ([]LockInfo, error) {
 // Both must agree: a holder whose clock is behind ours writes times that
 // look old to us, but the destination saw the file change just now.
 func (r *Repository) IsStale(li LockInfo) bool {
-	if li.Hostname == r.opts.Hostname && li.PID != os.Getpid() && li.PID > 0 && !processAlive(li.PID) {
+	if r.sameHost(li) && li.PID != os.Getpid() && li.PID > 0 && !processAlive(li.PID) {
 		return true
 	}
 	if r.opts.Now().Sub(li.Refreshed) <= r.opts.LockStaleAfter {

@@ -350,3 +350,37 @@ func peerRefs(tree []byte) ([]ID, error) {
 	}
 	return out, nil
 }
+
+// TestSameNameOtherComputer: two computers both called "DESKTOP-1", told
+// apart by their host IDs. A lock of the other one whose process ID is dead
+// here is not stale; one of this computer whose process died is.
+func TestSameNameOtherComputer(t *testing.T) {
+	ctx := context.Background()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := cmd.ProcessState.Pid()
+	opts := TestOptions()
+	opts.Hostname, opts.HostID = "DESKTOP-1", "host-a"
+	r, _, _ := newTestRepo(t, opts)
+	id, _ := randomID()
+	now := time.Now().UTC()
+	other := LockInfo{ID: id, Exclusive: true, Hostname: "DESKTOP-1", HostID: "host-b", PID: dead, Created: now, Refreshed: now}
+	if err := r.putLock(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if r.IsStale(other) {
+		t.Fatal("the other DESKTOP-1's lock judged stale by a process ID of this computer")
+	}
+	_, err := r.Lock(ctx, false)
+	var le *LockedError
+	if !errors.As(err, &le) || le.SameHost || !strings.Contains(err.Error(), `on the computer "DESKTOP-1"`) {
+		t.Fatalf("lock next to the other DESKTOP-1's: %v", err)
+	}
+	mine := other
+	mine.HostID = "host-a"
+	if !r.IsStale(mine) {
+		t.Fatal("this computer's lock of a dead process not stale")
+	}
+}

@@ -179,7 +179,7 @@ func (e *LockedError) Error() string {
 }
 
 func (r *Repository) lockedError(li LockInfo) *LockedError {
-	e := &LockedError{Holder: li, SameHost: li.Hostname == r.opts.Hostname, LastSeen: -1}
+	e := &LockedError{Holder: li, SameHost: r.sameHost(li), LastSeen: -1}
 	if age, ok := r.storeAge(li); ok {
 		e.LastSeen = max(age, 0)
 	} else if !li.Refreshed.IsZero() {
@@ -263,4 +263,13 @@ func (li LockInfo) describe() string {
 		kind = "exclusive"
 	}
 	return fmt.Sprintf("%s lock held by process %d on %q since %s", kind, li.PID, li.Hostname, li.Created.Local().Format(time.DateTime))
+}
+
+// sameHost reports whether a lock was written on this computer: by host
+// ID when both sides have one, else by host name.
+func (r *Repository) sameHost(li LockInfo) bool {
+	if li.HostID != "" && r.opts.HostID != "" {
+		return li.HostID == r.opts.HostID
+	}
+	return li.Hostname == r.opts.Hostname
 }
