@@ -1,3 +1,5 @@
+//go:build linux
+
 package sharetest_test
 
 import (
