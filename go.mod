@@ -7,6 +7,7 @@ require (
 	github.com/Azure/azure-sdk-for-go/sdk/azcore v1.19.1
 	github.com/AzureAD/microsoft-authentication-library-for-go v1.10.1
 	github.com/godbus/dbus/v5 v5.2.2
+	github.com/hanwen/go-fuse/v2 v2.12.1
 	github.com/klauspost/compress v1.20.4
 	github.com/mattn/go-isatty v0.0.24
 	github.com/microsoft/kiota-abstractions-go v1.9.3

@@ -126,6 +126,8 @@ func (c lifeboatCLI) init(t *testing.T, dir string) string {
 
 var recoveryKeyRE = regexp.MustCompile(`\n    ([0-9A-Z]{5}(?:-[0-9A-Z]{5}){6})\n`)
 
+var userCodeRE = regexp.MustCompile(`enter the code:\n\n    (\S+)\n`)
+
 var snapshotSavedRE = regexp.MustCompile(`Snapshot ([0-9a-f]+) saved\.`)
 
 // ingest runs `bench ingest` to its end and returns the new snapshot's short ID.

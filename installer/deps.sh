@@ -11,7 +11,7 @@ PKGS=(
   xvfb xauth dbus dbus-x11 gnome-keyring x11-apps x11-utils
   systemd busybox-static
   python3 python3-icalendar python3-vobject
-  rclone
+  rclone samba openssh-server openssh-client sshfs fuse3
 )
 # systemd: systemd-analyze checks the generated timer units; busybox-static:
 # its crond/crontab (-c DIR) run a private cron in the schedule tests;
@@ -19,8 +19,16 @@ PKGS=(
 # python3-icalendar, python3-vobject: independent parsers the calendar and
 # contacts export tests (engine/restore) read the .ics and .vcf files with;
 # rclone: an independent OneDrive client the oracle tests run against the
-# simulated tenant (engine/m365sim/oracle); installer/oracles.sh adds CLI for
-# Microsoft 365 from npm, which needs Node.js and npm (added below if absent).
+# simulated tenant (engine/m365sim/oracle), and the SMB client below;
+# installer/oracles.sh adds CLI for Microsoft 365 from npm, which needs
+# Node.js and npm (added below if absent).
+# samba, rclone, openssh-server, openssh-client, sshfs, fuse3: the backup on a
+# real network share (engine/store/sharetest): Samba's smbd and OpenSSH's
+# sshd serve a folder on loopback, started and stopped by the tests
+# themselves, and rclone (SMB client) and sshfs mount it through FUSE, since
+# the kernel here has no CIFS/NFS client. Installing samba and openssh-server
+# starts nothing where systemd is not running; the tests use private
+# configurations on free ports either way.
 # `deps.sh dist` adds the packaging tools (make dist, make dist-test): the
 # mingw-w64 cross-compiler and windres for Windows, NSIS for the setup
 # program, osslsigncode and openssl for signing, dpkg-dev for the .deb, and

@@ -94,6 +94,12 @@ type Result struct {
 	// Downloads counts content downloads (MIME and files) made; Reused
 	// counts items whose content was already stored.
 	Downloads, Reused int64
+	// DriveFull is set when the run stopped because the destination is
+	// full, DriveMissing when it went away (destination.go); Ended is when
+	// the run finished.
+	DriveFull    *DriveFullError
+	DriveMissing bool
+	Ended        time.Time
 }
 
 // run is the state of one Run.
@@ -259,11 +265,13 @@ func (ru *run) finish(ctx context.Context, runErr error) (Result, error) {
 	}
 	rr := catalog.RunResult{Counts: ru.res.Counts, Warnings: ru.res.Warnings}
 	ru.mu.Unlock()
+	ru.res.Ended = time.Now()
 	if runErr != nil {
 		// Commit what was stored, so the next run does not fetch it again.
 		if err := ru.r.Flush(context.WithoutCancel(ctx)); err != nil {
 			ru.log.Warn("could not save the work done before the failure", "err", err)
 		}
+		runErr = ru.noteDestination(runErr)
 		st = catalog.RunFailed
 		if ctx.Err() != nil {
 			st = catalog.RunCancelled

@@ -18,6 +18,8 @@ const (
 	RepeatedSkips      Kind = "repeated-skips"      // items skipped in each of the last N runs
 	DestinationMissing Kind = "destination-missing" // the last scheduled run found no backup drive
 	Rotation           Kind = "rotation"            // a rotated drive has had no backup for over a week
+	DestinationFull    Kind = "destination-full"    // the last run stopped: the backup drive is full
+	DestinationLost    Kind = "destination-lost"    // the last run stopped: the drive went away mid-run
 )
 
 // Severity orders warnings: the dashboard shows the worst first.
@@ -101,6 +103,9 @@ type Inputs struct {
 	RotationAge time.Duration
 	// RenewWithin warns about a sign-in expiring within this (default 3 days).
 	RenewWithin time.Duration
+	// Stopped is the latest run when its destination stopped it (full, or
+	// gone mid-run); nil otherwise (backup.Result.HealthInput).
+	Stopped *StoppedRun
 }
 
 // lowSpaceFraction is the free share of the drive under which Check warns.
@@ -133,6 +138,7 @@ func Check(in Inputs) []Item {
 			Detail: fmt.Sprintf("Only %s (%.0f%%) is free on %s.", Bytes(in.DestinationFree), pct, name),
 			Action: "Free space on the drive, keep old versions for less time, or move the backup to a bigger drive."})
 	}
+	out = append(out, stopped(in)...)
 	out = append(out, signIns(in)...)
 	out = append(out, skips(in)...)
 	out = append(out, rotation(in)...)

@@ -25,28 +25,15 @@ type LockInfo struct {
 	ID        ID        `json:"-"`
 	Exclusive bool      `json:"exclusive"`
 	Hostname  string    `json:"hostname"`
+	HostID    string    `json:"host_id,omitempty"`
 	PID       int       `json:"pid"`
 	Created   time.Time `json:"created"`
 	Refreshed time.Time `json:"refreshed"`
+	// Stored is the lock file's modification time on the backup
+	// destination's clock (from the store, not the file): the holder's own
+	// clock may be hours off this computer's.
+	Stored time.Time `json:"-"`
 }
-
-func (li LockInfo) describe() string {
-	kind := "shared"
-	if li.Exclusive {
-		kind = "exclusive"
-	}
-	return fmt.Sprintf("%s lock held by process %d on %q since %s", kind, li.PID, li.Hostname, li.Created.Local().Format(time.DateTime))
-}
-
-// LockedError says who holds the lock that stopped us.
-type LockedError struct{ Holder LockInfo }
-
-func (e *LockedError) Error() string {
-	return "repo: the backup is in use by another run (" + e.Holder.describe() + ")"
-}
-
-// Is makes errors.Is(err, ErrLocked) true.
-func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // ErrLockLost is reported by Lock.Err when the lock file disappeared while
 // held (another process judged it stale and removed it).
@@ -66,23 +53,24 @@ type Lock struct {
 
 // Lock takes a shared lock (several backups and restores may run at once)
 // or an exclusive one (prune, repair: nothing else may run). Stale locks —
-// from a dead process on this host, or not refreshed for LockStaleAfter —
-// are removed on the way. A held lock is refreshed every
-// LockRefreshInterval until Unlock.
+// from a dead process on this host, or not refreshed for LockStaleAfter
+// both by this computer's clock and by the destination's — are removed on
+// the way. A held lock is refreshed every LockRefreshInterval until Unlock;
+// while one is lost, SaveSnapshot refuses (see Lock.Err).
+//
+// Our own lock is written before the others are looked at: writing it
+// tells us the destination's clock, and two runs that write at once both
+// see each other and back off, which is safe.
 func (r *Repository) Lock(ctx context.Context, exclusive bool) (*Lock, error) {
 	for attempt := 1; ; attempt++ {
-		if err := r.checkLocks(ctx, exclusive, ID{}); err != nil {
-			return nil, err
-		}
 		l, err := r.writeNewLock(ctx, exclusive)
 		if err != nil {
 			return nil, err
 		}
-		// Someone may have written a conflicting lock between our check
-		// and our write. Both sides then see each other and both back off,
-		// which is safe; a random delay makes a retry likely to succeed.
+		// A random delay before a retry makes it likely to succeed.
 		err = r.checkLocks(ctx, exclusive, l.info.ID)
 		if err == nil {
+			r.clock.hold(l)
 			go l.refreshLoop()
 			return l, nil
 		}
@@ -110,13 +98,15 @@ func (r *Repository) writeNewLock(ctx context.Context, exclusive bool) (*Lock, e
 	now := r.opts.Now().UTC()
 	l := &Lock{
 		r:    r,
-		info: LockInfo{ID: id, Exclusive: exclusive, Hostname: r.opts.Hostname, PID: os.Getpid(), Created: now, Refreshed: now},
+		info: LockInfo{ID: id, Exclusive: exclusive, Hostname: r.opts.Hostname, HostID: r.opts.HostID, PID: os.Getpid(), Created: now, Refreshed: now},
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
+	before := r.opts.Now()
 	if err := r.putLock(ctx, l.info); err != nil {
 		return nil, err
 	}
+	r.measureStoreClock(ctx, lockName(id), before)
 	return l, nil
 }
 
@@ -152,6 +142,7 @@ func (r *Repository) readLock(ctx context.Context, fi store.Info) (LockInfo, err
 		return LockInfo{}, corrupt(fi.Name, err)
 	}
 	li.ID = id
+	li.Stored = fi.ModTime
 	return li, nil
 }
 
@@ -187,12 +178,24 @@ func (r *Repository) ListLocks(ctx context.Context) ([]LockInfo, error) {
 }
 
 // IsStale reports whether a lock no longer protects anything: its process
-// is gone (same host), or it has not been refreshed for LockStaleAfter.
+// is gone (same host: another computer's process IDs mean nothing here),
+// or it has not been refreshed for LockStaleAfter, judged both by this
+// computer's clock against the time the holder wrote in the lock and, once
+// this Repository has written a lock and so knows the destination's clock,
+// by the destination's clock against the lock file's modification time.
+// Both must agree: a holder whose clock is behind ours writes times that
+// look old to us, but the destination saw the file change just now.
 func (r *Repository) IsStale(li LockInfo) bool {
-	if li.Hostname == r.opts.Hostname && li.PID != os.Getpid() && li.PID > 0 && !processAlive(li.PID) {
+	if r.sameHost(li) && li.PID != os.Getpid() && li.PID > 0 && !processAlive(li.PID) {
 		return true
 	}
-	return r.opts.Now().Sub(li.Refreshed) > r.opts.LockStaleAfter
+	if r.opts.Now().Sub(li.Refreshed) <= r.opts.LockStaleAfter {
+		return false
+	}
+	if age, ok := r.storeAge(li); ok && age <= r.opts.LockStaleAfter {
+		return false
+	}
+	return true
 }
 
 // checkLocks returns a *LockedError if a live lock conflicts with the one
@@ -214,15 +217,26 @@ func (r *Repository) checkLocks(ctx context.Context, exclusive bool, own ID) err
 			continue
 		}
 		if exclusive || li.Exclusive {
-			return &LockedError{Holder: li}
+			return r.lockedError(li)
 		}
 	}
 	return nil
 }
 
 // RemoveStaleLocks deletes stale locks and returns how many it removed
-// ("lifeboat unlock").
+// ("lifeboat unlock"). It first writes and removes a lock of its own, to
+// learn the destination's clock, so another computer's lock is judged by
+// that clock too (see IsStale).
 func (r *Repository) RemoveStaleLocks(ctx context.Context) (int, error) {
+	if _, ok := r.clock.offset(); !ok {
+		l, err := r.writeNewLock(ctx, false)
+		if err != nil {
+			return 0, err
+		}
+		if err := r.st.Delete(ctx, lockName(l.info.ID)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return 0, fmt.Errorf("repo: removing lock: %w", err)
+		}
+	}
 	return r.removeLocks(ctx, r.IsStale)
 }
 
@@ -321,6 +335,7 @@ func (l *Lock) Unlock(ctx context.Context) error {
 		return nil // already unlocked
 	}
 	<-l.done
+	l.r.clock.release(l)
 	if err := l.r.st.Delete(ctx, lockName(l.info.ID)); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("repo: removing lock: %w", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/lifeboat-backup/lifeboat/engine/store"
 )
 
 func TestLockContention(t *testing.T) {
@@ -59,7 +61,13 @@ func TestStaleLockByAge(t *testing.T) {
 	opts := TestOptions()
 	opts.Now = func() time.Time { return now }
 	opts.Hostname = "laptop-a"
-	r, st, rk := newTestRepo(t, opts)
+	// The destination's clock moves with the computers' here.
+	st := store.NewMemoryWithClock(func() time.Time { return now })
+	r, rk, err := Init(ctx, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
 	if _, err := r.Lock(ctx, true); err != nil { // never unlocked: a crashed run
 		t.Fatal(err)
 	}

@@ -131,15 +131,9 @@ func (r *Repository) Prune(ctx context.Context, opts PruneOptions) (rep *PruneRe
 
 	// Locks seen before ours: a backup that started before them may have
 	// written packs it has not committed yet.
-	cutoff := r.opts.Now().Add(-opts.Grace)
 	locks, err := r.ListLocks(ctx)
 	if err != nil {
 		return nil, err
-	}
-	for _, li := range locks {
-		if li.Created.Before(cutoff) {
-			cutoff = li.Created
-		}
 	}
 
 	var lock *Lock
@@ -156,6 +150,16 @@ func (r *Repository) Prune(ctx context.Context, opts PruneOptions) (rep *PruneRe
 				err = uerr
 			}
 		}()
+	}
+	// Pack ages are the destination's modification times, so the grace
+	// period is measured on its clock (known once our lock is written),
+	// and so are the start times of the locks seen: this computer's clock
+	// may be hours off the one that wrote the packs.
+	cutoff := r.storeNow().Add(-opts.Grace)
+	for _, li := range locks {
+		if c := createdOnStore(li); c.Before(cutoff) {
+			cutoff = c
+		}
 	}
 	lockOK := func() error {
 		if lock == nil {

@@ -27,6 +27,12 @@ type RebuildReport struct {
 // hold an exclusive lock. New files are written before old ones are
 // removed, so an interruption leaves a larger, never a smaller, index.
 func (r *Repository) RebuildIndex(ctx context.Context) (*RebuildReport, error) {
+	return r.rebuildIndex(ctx, nil)
+}
+
+// rebuildIndex is RebuildIndex leaving out the blobs in drop (unreadable
+// ones, for Salvage).
+func (r *Repository) rebuildIndex(ctx context.Context, drop map[ID]bool) (*RebuildReport, error) {
 	if err := r.Flush(ctx); err != nil && !errors.Is(err, ErrClosed) {
 		return nil, err
 	}
@@ -66,6 +72,12 @@ func (r *Repository) RebuildIndex(ctx context.Context) (*RebuildReport, error) {
 			}
 			rep.Problems = append(rep.Problems, Problem{Severity: Error, Object: packName(id), Err: err})
 			entries = oldEntries(old, id, stored[id])
+			if len(entries) == 0 {
+				continue
+			}
+		}
+		if len(drop) > 0 {
+			entries = slices.DeleteFunc(slices.Clone(entries), func(e packEntry) bool { return drop[e.ID] })
 			if len(entries) == 0 {
 				continue
 			}

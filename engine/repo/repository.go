@@ -29,6 +29,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Hostname is recorded in locks and snapshots; empty means os.Hostname().
 	Hostname string
+	// HostID is a stable identity of this computer (the app keeps a random
+	// one in its config folder), recorded in locks: with it, two computers
+	// with the same name (cloned PCs, default names) are told apart, so one
+	// never judges the other's lock by a process ID that means nothing
+	// here. Empty: the host name alone identifies the computer.
+	HostID string
 	// LockStaleAfter is how long an unrefreshed lock is respected. Zero
 	// means 30 minutes.
 	LockStaleAfter time.Duration
@@ -103,6 +109,9 @@ type Repository struct {
 	stats struct {
 		blobsNew, blobsDup, rawBytes, storedBytes, packs atomic.Int64
 	}
+
+	// clock knows the destination's clock and the locks held (lockclock.go).
+	clock lockClock
 }
 
 // Stats counts what this Repository value has written.

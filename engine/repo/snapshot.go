@@ -51,6 +51,11 @@ func (r *Repository) SaveSnapshot(ctx context.Context, s *Snapshot) (ID, error) 
 	if !s.Root.IsZero() && !r.HasBlob(s.Root) {
 		return ID{}, fmt.Errorf("repo: snapshot root %s: %w", s.Root.Short(), ErrBlobNotFound)
 	}
+	// A run whose lock was taken away (judged stale by another computer)
+	// may reuse data a prune there is deleting: commit nothing.
+	if err := r.lockLost(ctx); err != nil {
+		return ID{}, fmt.Errorf("repo: snapshot not saved: %w", err)
+	}
 	id, err := randomID()
 	if err != nil {
 		return ID{}, err

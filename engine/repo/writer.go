@@ -2,7 +2,10 @@ package repo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/lifeboat-backup/lifeboat/engine/store"
 )
 
 // SaveBlob stores data as a blob of type t unless an identical blob is
@@ -140,6 +143,7 @@ func (r *Repository) Flush(ctx context.Context) error {
 	r.mu.Lock()
 	if r.err != nil {
 		r.mu.Unlock()
+		r.salvageIndex(ctx)
 		return r.err
 	}
 	var p *packWriter
@@ -160,6 +164,7 @@ func (r *Repository) Flush(ctx context.Context) error {
 	err := r.err
 	r.mu.Unlock()
 	if err != nil {
+		r.salvageIndex(ctx)
 		return err
 	}
 	r.uploadMu.Lock()
@@ -185,6 +190,10 @@ func (r *Repository) LoadBlob(ctx context.Context, id ID) ([]byte, error) {
 
 func (r *Repository) loadAt(ctx context.Context, id ID, loc BlobLocation) ([]byte, error) {
 	stored, err := readRange(ctx, r.st, packName(loc.Pack), int64(loc.Offset), int64(loc.Length))
+	if errors.Is(err, store.ErrInvalidRange) {
+		// The pack is shorter than the index says: truncated.
+		return nil, corrupt(fmt.Sprintf("blob %s (in pack %s)", id, loc.Pack), fmt.Errorf("the data file is shorter than the index says: %w", err))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -198,4 +207,27 @@ func (r *Repository) loadAt(ctx context.Context, id ID, loc BlobLocation) ([]byt
 // newPack starts a pack sized for this repository's pack and chunk sizes.
 func (r *Repository) newPack() *packWriter {
 	return newPackWriter(r.opts.PackSize, int(r.cfg.Chunker.MaxSize)+sealOverhead+64)
+}
+
+// salvageIndex indexes the packs that were stored before a pack upload
+// failed (a full or vanished drive), so the work they hold survives and
+// the next run does not fetch it again. They are complete and reference
+// nothing in the failed pack; the failed pack's blobs stay unindexed. The
+// index file is small: a drive that had no room for a pack usually has
+// room for it once the failed pack's temp file is gone.
+func (r *Repository) salvageIndex(ctx context.Context) {
+	r.mu.Lock()
+	if r.err == ErrClosed { // Close commits nothing, like a crash
+		r.mu.Unlock()
+		return
+	}
+	for r.uploading > 0 {
+		r.cond.Wait()
+	}
+	r.mu.Unlock()
+	r.uploadMu.Lock()
+	defer r.uploadMu.Unlock()
+	if err := r.checkpointLocked(ctx); err != nil {
+		r.log.Warn("could not index the data stored before the failure; the next run stores it again", "err", err)
+	}
 }

@@ -29,6 +29,10 @@ import (
 // data objects.
 type Local struct {
 	root string // absolute, OS-specific path of the folder
+	// rootInfo identifies the folder that was opened, so a drive that is
+	// unmounted under a run (leaving the bare mount point at the same path)
+	// is reported as gone instead of being written to.
+	rootInfo os.FileInfo
 }
 
 var _ Store = (*Local)(nil)
@@ -55,12 +59,15 @@ func NewLocal(dir string) (*Local, error) {
 	}
 	fi, err := os.Stat(abs)
 	if err != nil {
+		if isUnreachable(err) {
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
 		return nil, fmt.Errorf("store: open local folder %s: %w", abs, err)
 	}
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("store: open local folder %s: not a folder", abs)
 	}
-	return &Local{root: abs}, nil
+	return &Local{root: abs, rootInfo: fi}, nil
 }
 
 // Root returns the absolute path of the store's folder.
@@ -85,7 +92,7 @@ func (l *Local) Put(ctx context.Context, name string, r io.Reader, size int64) (
 			err = fmt.Errorf("%w: %w", ErrDiskFull, err)
 		}
 		if err != nil {
-			err = fmt.Errorf("store: put %s: %w", name, err)
+			err = fmt.Errorf("store: put %s: %w", name, l.unavailable(err))
 		}
 	}()
 
@@ -93,6 +100,10 @@ func (l *Local) Put(ctx context.Context, name string, r io.Reader, size int64) (
 	dir := filepath.Dir(final)
 	f, err := os.CreateTemp(dir, tempPrefix+"*")
 	if errors.Is(err, fs.ErrNotExist) {
+		if l.rootGone() {
+			// Never create folders in what is now an empty mount point.
+			return err
+		}
 		if err = l.mkdirs(name); err != nil {
 			return err
 		}
@@ -203,7 +214,7 @@ func (l *Local) Get(ctx context.Context, name string, offset, length int64) (io.
 		f.Close()
 		return nil, fmt.Errorf("store: get %s: %w", name, err)
 	}
-	return &fileReader{SectionReader: io.NewSectionReader(f, offset, n), f: f}, nil
+	return &fileReader{SectionReader: io.NewSectionReader(f, offset, n), f: f, l: l}, nil
 }
 
 // rangeLen checks offset against an object of the given size and returns how
@@ -222,6 +233,16 @@ func rangeLen(size, offset, length int64) (int64, error) {
 type fileReader struct {
 	*io.SectionReader
 	f *os.File
+	l *Local
+}
+
+// Read reports a drive that went away mid-read as ErrUnavailable.
+func (r *fileReader) Read(p []byte) (int, error) {
+	n, err := r.SectionReader.Read(p)
+	if err != nil && err != io.EOF {
+		err = r.l.unavailable(err)
+	}
+	return n, err
 }
 
 func (r *fileReader) Close() error { return r.f.Close() }
@@ -274,10 +295,10 @@ func (l *Local) Delete(ctx context.Context, name string) error {
 // mapErr wraps ErrNotFound for a missing object (or a missing or non-folder
 // parent on the way to it) and the OS error otherwise.
 func (l *Local) mapErr(op, name string, err error) error {
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+	if (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) && !l.rootGone() {
 		return fmt.Errorf("store: %s %s: %w", op, name, ErrNotFound)
 	}
-	return fmt.Errorf("store: %s %s: %w", op, name, err)
+	return fmt.Errorf("store: %s %s: %w", op, name, l.unavailable(err))
 }
 
 // List implements Store. It walks only the folders that can hold names with
@@ -297,10 +318,10 @@ func (l *Local) List(ctx context.Context, prefix string, fn func(Info) error) er
 	fsys := os.DirFS(l.root) // slash-separated names, whatever the OS
 	err := fs.WalkDir(fsys, start, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if name == start && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) {
+			if name == start && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) && !l.rootGone() {
 				return nil // nothing stored under this prefix yet
 			}
-			if errors.Is(err, fs.ErrNotExist) {
+			if errors.Is(err, fs.ErrNotExist) && !l.rootGone() {
 				return nil // removed while we walked
 			}
 			return err
@@ -340,6 +361,8 @@ func (l *Local) List(ctx context.Context, prefix string, fn func(Info) error) er
 	var cbErr callbackError
 	if errors.As(err, &cbErr) {
 		err = cbErr.err
+	} else {
+		err = l.unavailable(err)
 	}
 	if err != nil {
 		return fmt.Errorf("store: list %q: %w", prefix, err)

@@ -16,6 +16,7 @@ import (
 type Memory struct {
 	mu   sync.RWMutex
 	objs map[string]memObject
+	now  func() time.Time // the modification times' clock
 }
 
 // memObject's data is never modified after Put, so readers may share it.
@@ -28,7 +29,14 @@ var _ Store = (*Memory)(nil)
 
 // NewMemory returns an empty in-memory Store.
 func NewMemory() *Memory {
-	return &Memory{objs: make(map[string]memObject)}
+	return NewMemoryWithClock(time.Now)
+}
+
+// NewMemoryWithClock returns an empty in-memory Store whose objects'
+// modification times come from now: a destination with a clock of its own,
+// for tests of computers whose clocks disagree with it.
+func NewMemoryWithClock(now func() time.Time) *Memory {
+	return &Memory{objs: make(map[string]memObject), now: now}
 }
 
 // Put implements Store.
@@ -52,7 +60,7 @@ func (m *Memory) Put(ctx context.Context, name string, r io.Reader, size int64) 
 		return fmt.Errorf("store: put %s: read %d bytes, expected %d", name, n, size)
 	}
 	m.mu.Lock()
-	m.objs[name] = memObject{data: buf.Bytes(), modTime: time.Now()}
+	m.objs[name] = memObject{data: buf.Bytes(), modTime: m.now()}
 	m.mu.Unlock()
 	return nil
 }

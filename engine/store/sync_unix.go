@@ -34,3 +34,27 @@ func syncUnsupported(err error) bool {
 func isDiskFull(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
+
+// isUnreachable reports an error that means the file system itself went
+// away: an I/O error from a pulled drive, a FUSE or network mount whose
+// server is gone, a stale network handle.
+func isUnreachable(err error) bool {
+	for _, e := range []syscall.Errno{syscall.EIO, syscall.ENOTCONN, syscall.ENXIO, syscall.ENODEV,
+		syscall.ESTALE, syscall.EHOSTDOWN, syscall.EHOSTUNREACH, syscall.ENETDOWN, syscall.ENETUNREACH,
+		syscall.ECONNABORTED, syscall.ECONNRESET, syscall.ETIMEDOUT} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// syncDirRaw fsyncs a folder and returns the error as it is, for Probe.
+func syncDirRaw(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	return errors.Join(err, d.Close())
+}
