@@ -12,6 +12,7 @@ TEST_FLAGS  ?= -race -timeout 30m
 # an unlocked gnome-keyring, and an Xvfb screen.
 TEST_SESSION := installer/test-session.sh
 
+.PHONY: versitygw
 .PHONY: all deps build run demo-sim test test-short bench bench-restic crash-long screenshots lint fmt clean dist dist-test deps-dist icons
 
 all: build
@@ -30,10 +31,16 @@ run: deps build
 demo-sim: build
 	./$(BIN) sim serve --demo --auto-approve 3s --profile-out bin/demo-profile.json
 
-test: deps
+test: deps versitygw
 	bash $(TEST_SESSION) $(GO) test $(TEST_FLAGS) ./...
 
-test-short:
+# versitygw: the S3 server (Object Lock on a POSIX folder) the off-site
+# tests start on loopback, built once from the Go module proxy into the
+# user cache folder (engine/s3store/s3test).
+versitygw:
+	@$(GO) run ./engine/s3store/s3test/buildgw >/dev/null
+
+test-short: versitygw
 	bash $(TEST_SESSION) $(GO) test -short ./...
 
 # Benchmarks report ratios measured side by side in one run; see README.
