@@ -369,6 +369,11 @@ func (dr *driveRun) download(ctx context.Context, it graph.DriveItem) (fetched, 
 		if h != nil {
 			r = io.TeeReader(rc, h)
 		}
+		var head *headCapture
+		if ru.o.OnFileContent != nil {
+			head = &headCapture{max: SampleSize}
+			r = io.TeeReader(r, head)
+		}
 		ref, itemErr, err := ru.saveDownload(ctx, r)
 		rc.Close()
 		if itemErr != nil {
@@ -378,6 +383,9 @@ func (dr *driveRun) download(ctx context.Context, it graph.DriveItem) (fetched, 
 			return fetched{}, err
 		}
 		if h == nil || want(h.Sum(nil)) {
+			if head != nil {
+				ru.o.OnFileContent(FileSample{Account: ru.o.Account.HomeID, ID: it.ID, Name: it.Name, Size: ref.Size, Head: head.buf})
+			}
 			return fetched{ref: ref, ok: true}, nil
 		}
 		reason = "the downloaded content did not match the hash OneDrive reports for it"

@@ -98,6 +98,7 @@ func (s *Server) controlRoutes() http.Handler {
 		return ControlResult{Message: "every drive delta token now answers 410 Gone"}, nil
 	})
 	s.controlIdentityRoutes(handle)
+	s.controlAttackRoutes(handle)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if subtle.ConstantTimeCompare([]byte(tok), []byte(s.control)) != 1 {
