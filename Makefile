@@ -47,10 +47,12 @@ test-short: versitygw
 # The Heavy ones (a throttled full backup of 4 mailboxes and 4 drives, peak
 # memory of a 100,000-message mailbox and a 4 GB file, search over 1,000,000
 # catalog items) run 3 times each and report medians.
+# BenchmarkIngestS3VsFolder (engine/s3store) compares ingest into a bucket
+# on the local S3 server with ingest into a folder, medians of 3 each.
 # The Go benchmarks go to bin/bench.txt; installer/bench.sh compares
 # `lifeboat bench ingest` with restic on a 1 GB+ corpus and measures peak
 # memory on a 4 GB file, and writes bin/bench-report.txt.
-bench: deps build
+bench: deps build versitygw
 	@mkdir -p bin
 	bash $(TEST_SESSION) $(GO) test -run '^$$' -bench . -skip Heavy -benchmem -count 5 ./... | tee bin/bench.txt
 	bash $(TEST_SESSION) $(GO) test -run '^$$' -bench Heavy -benchtime 1x -count 3 -timeout 90m ./... | tee -a bin/bench.txt
