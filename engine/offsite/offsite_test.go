@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -62,6 +63,24 @@ func TestBackupVerifyRestorePruneOnS3(t *testing.T) {
 	}
 	checkRepo(t, r)
 	s.verifyAll(r)
+	// Lock maintenance on the real server: everything referenced is
+	// locked past the horizon; old versions of lock files are removed.
+	mrep, err := Maintain(ctx, r, MaintainOptions{Policy: repo.Policy{KeepDaily: 7}})
+	if err != nil {
+		t.Fatalf("maintenance on S3: %v", err)
+	}
+	if len(mrep.Locks.Damaged) > 0 || mrep.Locks.Referenced == 0 || mrep.Locks.Removed == 0 {
+		t.Fatalf("lock maintenance: %+v", mrep.Locks)
+	}
+	if err := st.ListVersions(ctx, "", func(v store.Version) error {
+		if !v.DeleteMarker && v.Latest && !store.Unlocked(v.Name) && v.RetainUntil.Before(mrep.Locks.Horizon) {
+			return fmt.Errorf("%s locked only until %v, before the horizon %v", v.Name, v.RetainUntil, mrep.Locks.Horizon)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	checkRepo(t, r)
 
 	// On a fresh computer: the recovery key, the catalog from the backup.
 	fresh, err := repo.Open(ctx, st, rk.String(), repo.TestOptions())

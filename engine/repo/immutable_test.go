@@ -44,7 +44,8 @@ func TestLockExtensionTenDays(t *testing.T) {
 	day := 24 * time.Hour
 	clock := &simClock{t: time.Date(2026, 3, 2, 21, 0, 0, 0, time.UTC)}
 	policy := store.LockPolicy{Period: 2 * day, Slack: day}
-	st := store.NewLockedMemory(clock.Now, policy)
+	mem := store.NewLockedMemory(clock.Now, policy)
+	st := &refusalCounter{LockedMemory: mem}
 	opts := smallPackOptions()
 	opts.Now = clock.Now
 	opts.Hostname = "office-pc"
@@ -138,6 +139,9 @@ func TestLockExtensionTenDays(t *testing.T) {
 	if everExtended == 0 {
 		t.Fatal("no lock was ever extended")
 	}
+	if st.refused != 0 {
+		t.Fatalf("maintenance or prune tried %d times to destroy a locked version", st.refused)
+	}
 
 	// The packs of the first days' own data were forgotten, hidden, and,
 	// their locks having lapsed, removed with every version.
@@ -171,7 +175,7 @@ func TestLockExtensionTenDays(t *testing.T) {
 	}
 	// And no lock holder can destroy a locked version.
 	for _, p := range dayPacks[10] {
-		if err := st.DeleteVersion(ctx, p, vs[p][0].VersionID); !errors.Is(err, store.ErrRetained) {
+		if err := mem.DeleteVersion(ctx, p, vs[p][0].VersionID); !errors.Is(err, store.ErrRetained) {
 			t.Fatalf("deleting a locked version: %v", err)
 		}
 	}
@@ -212,4 +216,19 @@ func TestLockedRetentionIgnoresFakeFutureSnapshots(t *testing.T) {
 			t.Errorf("real snapshot of %d days ago forgotten while fake future ones were kept", d)
 		}
 	}
+}
+
+// refusalCounter counts deletes of versions the store refused because
+// they were locked: Lifeboat must never send one.
+type refusalCounter struct {
+	*store.LockedMemory
+	refused int
+}
+
+func (c *refusalCounter) DeleteVersion(ctx context.Context, name, id string) error {
+	err := c.LockedMemory.DeleteVersion(ctx, name, id)
+	if errors.Is(err, store.ErrRetained) {
+		c.refused++
+	}
+	return err
 }
