@@ -41,7 +41,8 @@ type Status struct {
 type Options struct {
 	// Repo are the repository options for the copy (logger, pack size).
 	Repo repo.Options
-	// Since: see repo.CopyOptions.Since.
+	// Since: see repo.CopyOptions.Since. Zero means the time of the
+	// copy's oldest snapshot (everything on the first copy).
 	Since time.Time
 	// Now; nil means time.Now.
 	Now func() time.Time
@@ -62,7 +63,21 @@ func Copy(ctx context.Context, primary *repo.Repository, dst store.Store, opts O
 		return Status{}, fmt.Errorf("offsite: %w", err)
 	}
 	defer c.Close()
-	rep, err := primary.CopyTo(ctx, c, repo.CopyOptions{Refs: backup.Refs, Since: opts.Since})
+	since := opts.Since
+	if since.IsZero() {
+		// What the copy's own retention forgot must not come back: nothing
+		// older than its oldest snapshot is sent (FORMAT.md §12).
+		have, err := c.ListSnapshots(ctx)
+		if err != nil {
+			return Status{}, fmt.Errorf("offsite: %w", err)
+		}
+		for _, s := range have {
+			if since.IsZero() || s.Time.Before(since) {
+				since = s.Time
+			}
+		}
+	}
+	rep, err := primary.CopyTo(ctx, c, repo.CopyOptions{Refs: backup.Refs, Since: since})
 	if err != nil {
 		return Status{}, fmt.Errorf("offsite: copying the backup: %w", err)
 	}
