@@ -382,6 +382,11 @@ func (dr *driveRun) download(ctx context.Context, it graph.DriveItem) (fetched, 
 		if h != nil {
 			r = io.TeeReader(rc, h)
 		}
+		var head *headCapture
+		if ru.o.OnFileContent != nil {
+			head = &headCapture{max: SampleSize}
+			r = io.TeeReader(r, head)
+		}
 		ref, itemErr, err := ru.saveDownload(ctx, r)
 		rc.Close()
 		if itemErr != nil {
@@ -390,11 +395,18 @@ func (dr *driveRun) download(ctx context.Context, it graph.DriveItem) (fetched, 
 		if err != nil {
 			return fetched{}, err
 		}
+		sample := func() {
+			if head != nil {
+				ru.o.OnFileContent(FileSample{Account: ru.o.Account.HomeID, ID: it.ID, Name: it.Name, Size: ref.Size, Head: head.buf})
+			}
+		}
 		if h == nil {
+			sample()
 			return fetched{ref: ref, ok: true}, nil
 		}
 		sum := h.Sum(nil)
 		if want(sum) {
+			sample()
 			return fetched{ref: ref, ok: true}, nil
 		}
 		if mismatch != nil && bytes.Equal(mismatch, sum) {
@@ -405,6 +417,7 @@ func (dr *driveRun) download(ctx context.Context, it graph.DriveItem) (fetched, 
 			// and fetch it again on every run.
 			ru.log.Info("OneDrive serves this file with other bytes than it describes; keeping what it served",
 				"item", it.ID, "size", it.Size, "served", ref.Size)
+			sample()
 			return fetched{ref: ref, ok: true, served: servedHash(it, sum)}, nil
 		}
 		mismatch = sum

@@ -75,6 +75,10 @@ type Options struct {
 	// BatchSize is how many items go into one catalog transaction
 	// (default 200; each waiting item holds its indexed text in memory).
 	BatchSize int
+	// OnFileContent, when set, receives the start of every file the run
+	// downloads (for the mass-encryption alarm). It is called from the
+	// run's download goroutines and must not block long.
+	OnFileContent func(FileSample)
 	// CommitInterval also commits the catalog transaction when it has been
 	// open this long (default 30 s), so a crash loses at most that much of
 	// the record of what was stored (the content itself is committed by

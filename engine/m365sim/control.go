@@ -100,6 +100,7 @@ func (s *Server) controlRoutes() http.Handler {
 	handle("mail/delta/expire", s.ctlMailDeltaExpire)
 	s.controlIdentityRoutes(handle)
 	s.controlPIMRoutes(handle)
+	s.controlAttackRoutes(handle)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if subtle.ConstantTimeCompare([]byte(tok), []byte(s.control)) != 1 {

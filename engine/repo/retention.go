@@ -46,6 +46,16 @@ type Policy struct {
 	Location *time.Location
 }
 
+// LockedPolicy is p for a repository under Object Lock with lock period
+// period: every snapshot of the last period is kept whatever else p says
+// (a keep-within rule, so snapshots an attacker adds cannot push real
+// ones out, and nothing is forgotten while its data could not be removed
+// anyway).
+func LockedPolicy(p Policy, period time.Duration) Policy {
+	p.KeepAllWithin = max(p.KeepAllWithin, period)
+	return p
+}
+
 // DefaultPolicy is the retention a new installation starts with: every
 // snapshot for 30 days, then one a day for a week, one a week for a month,
 // one a month for a year and one a year for five years; deleted items for
@@ -181,6 +191,15 @@ func Plan(snapshots []SnapshotInfo, now time.Time, policy Policy) (keep, forget 
 			}
 			if policy.KeepAllWithin > 0 && now.Sub(s.Time) < policy.KeepAllWithin {
 				why = append(why, "within "+formatDays(policy.KeepAllWithin))
+			}
+			// A snapshot dated after now is kept but takes no daily,
+			// weekly, monthly or yearly place: otherwise fake snapshots
+			// dated in the future (an attacker's) could push real ones out.
+			if s.Time.After(now) {
+				why = append(why, "dated in the future")
+				keep = append(keep, s.ID)
+				reasons[s.ID] = strings.Join(why, ", ")
+				continue
 			}
 			t := s.Time.In(loc)
 			for j, b := range buckets {

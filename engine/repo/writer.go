@@ -46,7 +46,17 @@ func (r *Repository) SaveBlob(ctx context.Context, t BlobType, data []byte) (ID,
 		r.mu.Unlock()
 		return ID{}, false, fmt.Errorf("repo: saving blob: %w", err)
 	}
-	r.open.add(t, id, stored, uint32(len(data)))
+	if err := r.addStoredLocked(ctx, t, id, stored, uint32(len(data))); err != nil {
+		return id, true, err
+	}
+	return id, true, nil
+}
+
+// addStoredLocked appends a blob's stored bytes to the open pack and
+// uploads the pack when it is full. r.mu is held on entry (with id in
+// r.pending) and released.
+func (r *Repository) addStoredLocked(ctx context.Context, t BlobType, id ID, stored []byte, rawLen uint32) error {
+	r.open.add(t, id, stored, rawLen)
 	var full *packWriter
 	if r.open.size() >= r.opts.PackSize {
 		full, r.open = r.open, r.newPack()
@@ -55,14 +65,12 @@ func (r *Repository) SaveBlob(ctx context.Context, t BlobType, data []byte) (ID,
 	r.mu.Unlock()
 
 	r.stats.blobsNew.Add(1)
-	r.stats.rawBytes.Add(int64(len(data)))
+	r.stats.rawBytes.Add(int64(rawLen))
 	r.stats.storedBytes.Add(int64(len(stored)))
 	if full != nil {
-		if err := r.uploadPack(ctx, full); err != nil {
-			return id, true, err
-		}
+		return r.uploadPack(ctx, full)
 	}
-	return id, true, nil
+	return nil
 }
 
 // uploadPack stores a closed pack, makes its blobs visible in the index and

@@ -2,7 +2,10 @@
 
 package volumes
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 func defaultMediaRoots() []string { return nil }
 
@@ -13,3 +16,5 @@ func list(Options) ([]Volume, error) {
 func space(string) (uint64, uint64, error) {
 	return 0, 0, errors.New("measuring free space is not supported on this operating system")
 }
+
+func eject(context.Context, string, EjectOptions) error { return ErrEjectUnsupported }
