@@ -15,7 +15,6 @@ import (
 
 	"github.com/lifeboat-backup/lifeboat/app/environ"
 	"github.com/lifeboat-backup/lifeboat/engine/auth"
-	"github.com/lifeboat-backup/lifeboat/engine/runlock"
 	"github.com/lifeboat-backup/lifeboat/engine/secret"
 	"github.com/lifeboat-backup/lifeboat/engine/service"
 )
@@ -289,9 +288,6 @@ func stdinIsTerminal() bool {
 	fd := os.Stdin.Fd()
 	return isatty.IsTerminal(fd) || isatty.IsCygwinTerminal(fd)
 }
-
-// busy explains a run lock held by another run of this backup.
-func busy(err error) bool { return errors.Is(err, runlock.ErrBusy) }
 
 func firstNonEmpty(vals ...string) string {
 	for _, v := range vals {

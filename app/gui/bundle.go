@@ -89,7 +89,7 @@ func (d diagnostics) WriteSupportBundle(ctx context.Context, w io.Writer) error 
 	}
 
 	var hist strings.Builder
-	runs, err := (history{d.e}).Runs(ctx, 100)
+	runs, err := history(d).Runs(ctx, 100)
 	if err != nil {
 		fmt.Fprintf(&hist, "The history could not be read: %v\n", err)
 	}

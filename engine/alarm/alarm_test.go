@@ -155,19 +155,20 @@ func TestAttacksFire(t *testing.T) {
 			if !found {
 				t.Fatalf("sentences %q, want one ending %q about %s", o.alert.Sentences, tc.want, o.name)
 			}
-			// The restore wizard is offered the backup from before.
-			var newestBefore time.Time
-			for _, s := range snapsBefore {
-				if s.Kind != backup.KindCatalog && s.Time.After(newestBefore) {
-					newestBefore = s.Time
+			// The restore wizard is offered, for each kind it names, the
+			// newest backup of that kind from before the attack.
+			ok := len(o.alert.Restore) > 0
+			for kind, ref := range o.alert.Restore {
+				var newestBefore time.Time
+				for _, s := range snapsBefore {
+					if s.Kind == kind && s.Time.After(newestBefore) {
+						newestBefore = s.Time
+					}
 				}
-			}
-			ok := false
-			for _, ref := range o.alert.Restore {
-				ok = ok || ref.Time.Equal(newestBefore)
+				ok = ok && ref.Time.Equal(newestBefore)
 			}
 			if !ok || !strings.Contains(o.alert.Advice(), "restore wizard") {
-				t.Fatalf("restore offered %+v (%q), want the backup of %v", o.alert.Restore, o.alert.Advice(), newestBefore)
+				t.Fatalf("restore offered %+v (%q), want the newest backup of each kind from before", o.alert.Restore, o.alert.Advice())
 			}
 			// Pruning is held: nothing is forgotten while the alert is open.
 			if err := o.st.Held(); !errors.Is(err, alarm.ErrHeld) {

@@ -114,7 +114,11 @@ func (e *env) checkRepo(snaps map[string]repo.ID) {
 		e.t.Fatalf("verify --read-data: %v %v", err, rep.Problems)
 	}
 	for kind, id := range snaps {
-		if _, err := ReadSnapshot(e.t.Context(), e.r, id); err != nil {
+		read := func() error { _, err := ReadSnapshot(e.t.Context(), e.r, id); return err }
+		if kind == KindCalendar || kind == KindContacts {
+			read = func() error { _, err := ReadPIMSnapshot(e.t.Context(), e.r, id); return err }
+		}
+		if err := read(); err != nil {
 			e.t.Fatalf("the earlier %s snapshot: %v", kind, err)
 		}
 	}

@@ -30,9 +30,10 @@ type company struct {
 	srv *m365sim.Server
 	r   *repo.Repository
 	c   *catalog.Catalog
-	// spoil corrupts the first two downloads of these paths, so the item
-	// is skipped (its hash does not match, twice) and must be retried by
-	// the next run.
+	// spoil corrupts the first two downloads of these paths, each time
+	// differently (the same other bytes twice would be a file OneDrive
+	// rewrites, which is kept), so the item is skipped and must be
+	// retried by the next run.
 	mu    sync.Mutex
 	spoil map[string]int
 }
@@ -55,7 +56,7 @@ func (co *company) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if len(b) > 0 {
-		b[len(b)/2] ^= 0x55
+		b[len(b)/2] ^= byte(0x55 + n)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	return resp, nil

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -124,6 +123,3 @@ func (s *Service) WatchForMissedBackup(ctx context.Context, every time.Duration,
 	}()
 }
 
-// errNoDestination is the error for a use case that needs a chosen
-// backup drive before one is chosen.
-var errNoDestination = errors.New("no backup drive is chosen yet (Settings › Backup drive)")

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -377,13 +376,3 @@ func (s *Service) graphClientFor(ctx context.Context, a catalog.Account) (*graph
 	return graph.New(graph.Options{GraphURL: graphURL, HTTPClient: hc, Auth: ts, Account: acc.UPN, Pacer: s.sharedPacer(), Logger: s.o.Logger})
 }
 
-// describeKind names a kind for people, plural.
-func describeKind(k catalog.ItemKind) string {
-	switch k {
-	case catalog.KindMail:
-		return "mail"
-	case catalog.KindFile:
-		return "files"
-	}
-	return strings.ToLower(string(k))
-}
