@@ -122,4 +122,3 @@ func (s *Service) WatchForMissedBackup(ctx context.Context, every time.Duration,
 		start()
 	}()
 }
-

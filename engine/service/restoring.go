@@ -375,4 +375,3 @@ func (s *Service) graphClientFor(ctx context.Context, a catalog.Account) (*graph
 	graphURL, hc := s.graphEndpoint()
 	return graph.New(graph.Options{GraphURL: graphURL, HTTPClient: hc, Auth: ts, Account: acc.UPN, Pacer: s.sharedPacer(), Logger: s.o.Logger})
 }
-
