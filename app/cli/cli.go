@@ -180,6 +180,7 @@ func New(o Options) *cobra.Command {
 	root.AddCommand(a.repoCommands()...)
 	root.AddCommand(a.backupCommand())
 	root.AddCommand(a.scheduleCommand())
+	root.AddCommand(a.statusCommand())
 	root.AddCommand(a.browseCommands()...)
 	return root
 }

@@ -139,8 +139,11 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 func (e *LockedError) Error() string {
 	li := e.Holder
 	what := "a backup, a check or a restore"
-	if li.Exclusive {
+	switch {
+	case li.Exclusive:
 		what = "a clean-up or a repair"
+	case li.Purpose == PurposeBackup:
+		what = "a backup"
 	}
 	var b strings.Builder
 	b.WriteString("repo: the backup is in use: ")

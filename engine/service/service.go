@@ -147,6 +147,8 @@ type Service struct {
 	settings settingsStore
 	pacerMu  sync.Mutex
 	pacer    *graph.Pacer
+	shares   shareChecks
+	hostID   hostIdentity
 }
 
 // New returns a Service.
@@ -190,6 +192,9 @@ func (s *Service) repoOptions() repo.Options {
 		opts = *s.o.Repo
 	}
 	opts.CheckpointInterval = s.o.Checkpoint
+	if opts.HostID == "" {
+		opts.HostID = s.HostID()
+	}
 	return opts
 }
 
