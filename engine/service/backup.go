@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lifeboat-backup/lifeboat/engine/alarm"
 	"github.com/lifeboat-backup/lifeboat/engine/auth"
 	"github.com/lifeboat-backup/lifeboat/engine/backup"
 	"github.com/lifeboat-backup/lifeboat/engine/catalog"
@@ -161,6 +162,7 @@ func (s *Service) Backup(ctx context.Context, req BackupRequest) (BackupSummary,
 	graphURL, hc := s.graphEndpoint()
 	pacer := s.sharedPacer()
 	warnings := 0
+	col := alarm.NewCollector() // what the wipe alarm looks at (alarm.go)
 	for _, a := range accounts {
 		ts, err := m.TokenSource(a.HomeAccountID, host)
 		if err != nil {
@@ -182,6 +184,7 @@ func (s *Service) Backup(ctx context.Context, req BackupRequest) (BackupSummary,
 			OnProgress:     req.Events.Progress,
 			NoCatalogCopy:  true,
 			CommitInterval: s.o.Checkpoint,
+			OnFileContent:  col.Observe,
 		})
 		if err != nil && errors.Is(err, graph.ErrAuth) && !errors.Is(err, auth.ErrSignInRequired) {
 			err = &auth.SignInRequiredError{Account: a.UPN, Reason: "Microsoft refused access", Err: err}
@@ -195,6 +198,7 @@ func (s *Service) Backup(ctx context.Context, req BackupRequest) (BackupSummary,
 		if err != nil {
 			return sum, fmt.Errorf("backup of %s: %w", a.UPN, err)
 		}
+		s.judgeRun(ctx, r, a, res, col, req.Events)
 		if res.Status == catalog.RunCompletedWithWarnings {
 			warnings++
 		}

@@ -122,6 +122,9 @@ type PruneResult struct {
 func (s *Service) Prune(ctx context.Context, r *repo.Repository, req PruneRequest) (PruneResult, error) {
 	policy := req.Policy
 	res := PruneResult{}
+	if err := s.alarmHeld(); err != nil && !req.DryRun {
+		return res, explained("old backups are not thinned out while the wipe alarm is open (see `lifeboat alarm show`; `lifeboat alarm ok` once you have looked)", err)
+	}
 	snaps, err := r.ListSnapshots(ctx)
 	if err != nil {
 		return res, err

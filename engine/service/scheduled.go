@@ -100,6 +100,7 @@ func (s *Service) ScheduledBackup(ctx context.Context, req ScheduledRequest) err
 		return driveNotFound(firstNonEmpty(dir, "the backup drive"))
 	}
 
+	ejectDir := "" // set when the backup worked: the drive is ejected last
 	wait := req.Wait
 	if wait == 0 {
 		wait = scheduledLockWait
@@ -129,6 +130,8 @@ func (s *Service) ScheduledBackup(ctx context.Context, req ScheduledRequest) err
 				st.LastPrune = s.now().UTC()
 			}
 		}
+		s.afterScheduledBackup(ctx, dir, ev, tell) // off-site copy and locks (after.go)
+		ejectDir = dir
 	case !errors.Is(berr, context.Canceled):
 		tell(notify.Message{Title: "The scheduled backup failed", Body: berr.Error(), Urgency: notify.Critical})
 	}
@@ -147,6 +150,7 @@ func (s *Service) ScheduledBackup(ctx context.Context, req ScheduledRequest) err
 	if err := SaveScheduleState(cfgDir, st); err != nil {
 		s.o.Logger.Warn("could not save the schedule record", "err", err)
 	}
+	s.ejectAfterScheduled(ctx, ejectDir, ev)
 	return berr
 }
 

@@ -38,6 +38,8 @@ type Settings struct {
 	RepositoryID string `json:"repositoryID,omitempty"`
 	// App holds the choices made in the app (the setup wizard, Settings).
 	App *AppSettings `json:"gui,omitempty"`
+	// Offsite is the second copy's destination (offsite.go).
+	Offsite *OffsiteSettings `json:"offsite,omitempty"`
 }
 
 // AppSettings are the choices made in the app.
@@ -51,6 +53,9 @@ type AppSettings struct {
 	Schedule *ScheduleChoice `json:"schedule,omitempty"`
 	// Retention is how long old versions are kept.
 	Retention *Retention `json:"retention,omitempty"`
+	// EjectAfterBackup ejects the backup drive after each scheduled
+	// backup (eject.go).
+	EjectAfterBackup bool `json:"ejectAfterBackup,omitempty"`
 }
 
 // ScheduleChoice is when backups run by themselves: every EveryHours
