@@ -458,7 +458,7 @@ func TestRestoreEmptySearchClearsResults(t *testing.T) {
 func TestRestoreRecentlyDeletedTab(t *testing.T) {
 	h := newHarness(t, newFakeRestore())
 	h.w.find.tabs.Select(h.w.find.deletedTab)
-	h.mustShow("<Recently deleted>", "Deleted emails and files, most recently deleted first.", "Invoice March", "Yesterday 13:00")
+	h.mustShow("<Recently deleted>", "What was deleted (emails, files, appointments, contacts), most recently deleted first.", "Invoice March", "Yesterday 13:00")
 	h.mustNotShow("Lunch on Friday?", "budget.xlsx")
 }
 

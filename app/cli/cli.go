@@ -182,6 +182,7 @@ func New(o Options) *cobra.Command {
 	root.AddCommand(a.scheduleCommand())
 	root.AddCommand(a.statusCommand())
 	root.AddCommand(a.browseCommands()...)
+	root.AddCommand(a.exportCommand())
 	return root
 }
 

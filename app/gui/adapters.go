@@ -224,8 +224,10 @@ type status struct{ e *Env }
 
 func (s status) Status(ctx context.Context) (ui.Status, error) {
 	st, err := s.e.svc.Status(ctx)
-	return ui.Status{LastGood: st.LastGood, LastRun: st.LastRun, LastRunFailed: st.LastRunFailed, NextRun: st.NextRun,
-		Destination: st.Destination, Connected: st.Connected, Free: st.Free, Warnings: st.Warnings}, err
+	out := ui.Status{LastGood: st.LastGood, LastRun: st.LastRun, LastRunFailed: st.LastRunFailed, NextRun: st.NextRun,
+		Destination: st.Destination, Connected: st.Connected, Free: st.Free, Warnings: st.Warnings}
+	out.Holds = holdings(ctx, s.e.svc)
+	return out, err
 }
 
 // history is ui.History.

@@ -29,7 +29,8 @@ import (
 // under Xvfb) runs the real app, as `lifeboat --demo` does, on the real
 // window system, walks it as a person would and saves a PNG of every step:
 // each setup page, the dashboard during and after a backup, history,
-// settings and each step of restoring a deleted email. It is how the
+// settings, each step of restoring a deleted email, and a calendar event
+// and a contact found and previewed in the restore window. It is how the
 // screens are looked at before a release; it fails when a step does not
 // show what it should.
 
@@ -131,6 +132,8 @@ func (t *tour) run() error {
 			return t.waitAndShot(t.s.Window, "settings", func() bool { return t.s.Shell.Settings.Destination.Text != "" })
 		},
 		t.restore,
+		t.restoreEvent,
+		t.restoreContact,
 	}
 	for _, step := range steps {
 		if err := t.ctx.Err(); err != nil {

@@ -30,6 +30,10 @@ type Preview struct {
 	Name, Folder, Type string
 	Size               int64
 	Modified, Created  time.Time
+	// Event or contact (pim.go): Name and Folder are its subject or name
+	// and its calendar or contact folder.
+	Event   *EventPreview
+	Contact *ContactPreview
 }
 
 // PreviewAttachment is an email attachment as listed in a preview.
@@ -55,6 +59,9 @@ func (b *Browser) Preview(ctx context.Context, versionID int64) (Preview, error)
 		}
 		return Preview{Kind: catalog.KindFile, Name: v.Name, Folder: v.Folder, Size: v.Size, Modified: v.Time,
 			Created: meta.Created, Type: FileType(v.Name, meta.MimeType)}, nil
+	}
+	if v.Item.Kind == catalog.KindEvent || v.Item.Kind == catalog.KindContact {
+		return b.previewPIM(ctx, v)
 	}
 	ref, err := backup.DecodeContent(v.Content)
 	if err != nil {

@@ -114,7 +114,7 @@ const (
 	// recreated).
 	ToOriginal Target = iota
 	// ToNewFolder puts them into a new "Restored by Lifeboat <date>"
-	// folder of the mailbox or OneDrive.
+	// folder of the mailbox or OneDrive, calendar or contact folder.
 	ToNewFolder
 	// ToDir saves them in a folder on this computer: mail as .eml files,
 	// files with their dates.
@@ -211,6 +211,8 @@ func (b *Browser) PlanRestore(ctx context.Context, req RestoreRequest) (*Restore
 			} else {
 				g.dest = restore.ToOriginal(gc, gc, "me", g.Account.HomeID)
 			}
+			// Events and contacts too, without sending any invitation.
+			g.dest = restore.WithCalendarsAndContacts(g.dest, gc)
 		}
 		pl.Groups = append(pl.Groups, g)
 		g.journal = b.s.journalPath(g.dest, req.Conflict, items)
