@@ -34,6 +34,9 @@ type AppDeps struct {
 	OpenRestore func()
 	// OnStatus, when set, receives a one-line status for the tray.
 	OnStatus func(line string)
+	// Offsite and Alarm: the off-site copy and the wipe alarm (offsite.go).
+	Offsite Offsite
+	Alarm   Alarm
 }
 
 // Shell is the app window's content: the setup wizard on first run, then
@@ -55,11 +58,11 @@ type Shell struct {
 func NewShell(env Env, d AppDeps) *Shell {
 	s := &Shell{env: env, d: d}
 	s.Progress = NewProgressView(env, d.Backup)
-	s.Dashboard = NewDashboard(env, DashboardDeps{Status: d.Status, Progress: s.Progress, OpenRestore: d.OpenRestore})
+	s.Dashboard = NewDashboard(env, DashboardDeps{Status: d.Status, Progress: s.Progress, OpenRestore: d.OpenRestore, Alarm: d.Alarm})
 	s.History = NewHistoryView(env, d.History)
 	s.Settings = NewSettingsView(env, SettingsDeps{Accounts: d.Accounts, Destinations: d.Destinations, Scheduler: d.Scheduler,
 		RecoveryKeys: d.RecoveryKeys, Preferences: d.Preferences, Diagnostics: d.Diagnostics, Version: d.Version,
-		OpenFolder: d.OpenFolder, Changed: s.Dashboard.Refresh})
+		OpenFolder: d.OpenFolder, Changed: s.Dashboard.Refresh, Offsite: d.Offsite})
 	s.Progress.OnStart = func() {
 		s.Dashboard.BackupStarted()
 		s.status("Backing up…")
