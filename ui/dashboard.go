@@ -179,7 +179,7 @@ func (db *Dashboard) Apply(s Status) {
 	case len(s.Alerts) > 0:
 		db.verdict = VerdictAttention
 		db.Headline.SetText("Look at what happened to your data")
-		db.Summary.SetText("Something changed a large part of it in the last backup (see above). Old backups are kept until you have looked.")
+		db.Summary.SetText("Something changed a large part of it in the last backup. Read the alarm above, then restore what was lost, or tell Lifeboat it was expected.")
 		db.Icon.SetResource(theme.NewErrorThemedResource(theme.ErrorIcon()))
 	case len(warnings) > 0 || s.LastGood.IsZero() || now.Sub(s.LastGood) > staleAfter || (s.LastRunFailed && s.LastRun.After(s.LastGood)):
 		db.verdict = VerdictAttention

@@ -92,6 +92,8 @@ type OffsiteView struct {
 	Check     *widget.Button
 	Save      *widget.Button
 	Result    *widget.Label
+	// Advice lists what would make the bucket safer (warnings).
+	Advice    *widget.Label
 	Saved     *widget.Label
 	content   fyne.CanvasObject
 	providers []OffsiteProvider
@@ -124,7 +126,11 @@ func NewOffsiteView(env Env, o Offsite) *OffsiteView {
 	v.Notes = para("")
 	v.Provider = widget.NewSelect(names, v.providerChosen)
 	v.Result = para("")
+	v.Advice = para("")
+	v.Advice.Importance = widget.WarningImportance
+	v.Advice.Hide()
 	v.Saved = para("")
+	v.Saved.TextStyle = fyne.TextStyle{Bold: true}
 	v.Check = widget.NewButtonWithIcon("Check", theme.SearchIcon(), func() { v.run(false) })
 	v.Save = widget.NewButtonWithIcon("Check and save", theme.DocumentSaveIcon(), func() { v.run(true) })
 	v.Save.Importance = widget.HighImportance
@@ -139,7 +145,7 @@ func NewOffsiteView(env Env, o Offsite) *OffsiteView {
 	v.content = container.NewVBox(
 		para("A second copy of your backup, in online storage, that nobody can delete or change for the number of days you choose — "+
 			"not ransomware, not a thief of this computer, not even Lifeboat. After each backup, what is new is copied there and checked."),
-		form, v.Notes, container.NewHBox(v.Check, v.Save), v.Result, v.Saved)
+		v.Saved, form, v.Notes, container.NewHBox(v.Check, v.Save), v.Result, v.Advice)
 	if len(names) > 0 {
 		v.Provider.SetSelectedIndex(0)
 	}
@@ -172,6 +178,7 @@ func (v *OffsiteView) providerChosen(name string) {
 		v.Endpoint.SetText(strings.ReplaceAll(p.EndpointHint, "{region}", region))
 	}
 	v.Notes.SetText(strings.Join(p.Notes, "\n"))
+	setVisible(v.Notes, len(p.Notes) > 0)
 }
 
 func containsString(list []string, s string) bool {
@@ -203,7 +210,7 @@ func (v *OffsiteView) Load() {
 				v.AccessKey.SetText(c.AccessKeyID)
 				v.Days.SetText(strconv.Itoa(c.RetentionDays))
 				v.Secret.SetPlaceHolder("saved in this computer's keychain (type to change it)")
-				v.Saved.SetText(fmt.Sprintf("Set up: each backup is copied to %s and locked for %s.", c.Bucket, plural(c.RetentionDays, "day")))
+				v.Saved.SetText(fmt.Sprintf("In use: each backup is copied to %s and locked there for %s.", c.Bucket, plural(c.RetentionDays, "day")))
 			}
 		})
 	}()
@@ -241,6 +248,7 @@ func (v *OffsiteView) run(save bool) {
 	v.Save.Disable()
 	v.Result.Importance = widget.MediumImportance
 	v.Result.SetText("Checking the bucket…")
+	v.Advice.Hide()
 	go func() {
 		var chk OffsiteCheck
 		var err error
@@ -268,6 +276,7 @@ func (v *OffsiteView) showCheck(chk OffsiteCheck, err error, saved bool) {
 	if err != nil {
 		v.Result.Importance = widget.DangerImportance
 		v.Result.SetText("The check did not work: " + err.Error())
+		v.Advice.Hide()
 		return
 	}
 	yes := func(b bool) string {
@@ -277,22 +286,25 @@ func (v *OffsiteView) showCheck(chk OffsiteCheck, err error, saved bool) {
 		return "off"
 	}
 	lines := []string{"Versioning is " + yes(chk.Versioning) + ". Object Lock is " + yes(chk.ObjectLock) + "."}
-	lines = append(lines, chk.Problems...)
-	for _, w := range chk.Warnings {
-		lines = append(lines, "To know: "+w)
-	}
 	switch {
 	case !chk.OK():
 		v.Result.Importance = widget.DangerImportance
+		lines = append(lines, chk.Problems...)
 		lines = append(lines, "This bucket cannot take the off-site copy yet; nothing was saved.")
 	case saved:
 		v.Result.Importance = widget.SuccessImportance
-		lines = append(lines, "All set: the next backup is copied there.")
+		lines = append(lines, "All set: the next backup is copied there, and locked.")
 	default:
 		v.Result.Importance = widget.SuccessImportance
 		lines = append(lines, "This bucket can take the off-site copy. Click Check and save to use it.")
 	}
 	v.Result.SetText(strings.Join(lines, "\n"))
+	advice := ""
+	if len(chk.Warnings) > 0 {
+		advice = "Could be safer (show this to whoever made the keys):\n• " + strings.Join(chk.Warnings, "\n• ")
+	}
+	v.Advice.SetText(advice)
+	setVisible(v.Advice, advice != "")
 }
 
 func capitalFirst(s string) string {

@@ -111,7 +111,7 @@ func TestOffsiteScreen(t *testing.T) {
 	test.Tap(v.Save)
 	q.waitFor(t, "save", func() bool { return saved == 1 })
 	q.waitFor(t, "reload", func() bool { return strings.Contains(v.Saved.Text, "locked for 45 days") })
-	if !strings.Contains(v.Result.Text, "All set") || !strings.Contains(v.Result.Text, "To know: These keys can permanently delete") || v.Secret.Text != "" {
+	if !strings.Contains(v.Result.Text, "All set") || !strings.Contains(v.Advice.Text, "• These keys can permanently delete") || v.Secret.Text != "" {
 		t.Fatalf("after saving: %q (secret left %q)", v.Result.Text, v.Secret.Text)
 	}
 	if c := f.saved; c.Provider != "b2" || c.Secret != "s3cr3t" || c.RetentionDays != 45 || c.Endpoint != "s3.us-west-004.backblazeb2.com" {
@@ -194,7 +194,11 @@ func (a *fakeAlarm) Acknowledge(_ context.Context, id string) error {
 	return nil
 }
 
-func (a *fakeAlarm) ids() []string { a.mu.Lock(); defer a.mu.Unlock(); return append([]string(nil), a.got...) }
+func (a *fakeAlarm) ids() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.got...)
+}
 
 func newSettingsForTest(t *testing.T, env Env, f *fakeOffsite) *SettingsView {
 	t.Helper()
