@@ -110,7 +110,7 @@ func TestOffsiteScreen(t *testing.T) {
 	v.Days.SetText("45")
 	test.Tap(v.Save)
 	q.waitFor(t, "save", func() bool { return saved == 1 })
-	q.waitFor(t, "reload", func() bool { return strings.Contains(v.Saved.Text, "locked for 45 days") })
+	q.waitFor(t, "reload", func() bool { return strings.Contains(v.Saved.Text, "locked there for 45 days") })
 	if !strings.Contains(v.Result.Text, "All set") || !strings.Contains(v.Advice.Text, "• These keys can permanently delete") || v.Secret.Text != "" {
 		t.Fatalf("after saving: %q (secret left %q)", v.Result.Text, v.Secret.Text)
 	}
