@@ -34,8 +34,10 @@ type DashboardDeps struct {
 	Progress *ProgressView
 	// OpenRestore opens the restore wizard.
 	OpenRestore func()
-	// Alarm closes wipe alarms (nil: they cannot be closed here).
-	Alarm Alarm
+	// Alarm closes wipe alarms (nil: they cannot be closed here);
+	// OpenRestoreBefore opens the restore wizard at the backup before one.
+	Alarm             Alarm
+	OpenRestoreBefore func(at time.Time, kind ItemKind)
 }
 
 // Dashboard is the main window's first screen: a status card, Back up now,

@@ -47,11 +47,7 @@ func newAlertCard(db *Dashboard) *AlertCard {
 	a := &AlertCard{db: db}
 	a.Text = para("")
 	a.Text.Importance = widget.DangerImportance
-	a.Restore = widget.NewButtonWithIcon("Restore from before the change…", theme.HistoryIcon(), func() {
-		if db.d.OpenRestore != nil {
-			db.d.OpenRestore()
-		}
-	})
+	a.Restore = widget.NewButtonWithIcon("Restore from before the change…", theme.HistoryIcon(), a.restore)
 	a.OK = widget.NewButtonWithIcon("I have looked: this was expected", theme.ConfirmIcon(), a.acknowledge)
 	title := heading("Alarm: data is being deleted or scrambled")
 	title.Importance = widget.DangerImportance
@@ -100,4 +96,21 @@ func (a *AlertCard) acknowledge() {
 			a.db.Refresh()
 		})
 	}()
+}
+
+// restore opens the restore wizard at the last backup before the newest
+// alarm's change (the plain wizard when that is not known).
+func (a *AlertCard) restore() {
+	var before AlarmAlert
+	for _, al := range a.alerts {
+		if al.Before.After(before.Before) {
+			before = al
+		}
+	}
+	switch d := a.db.d; {
+	case !before.Before.IsZero() && d.OpenRestoreBefore != nil:
+		d.OpenRestoreBefore(before.Before, before.Kind)
+	case d.OpenRestore != nil:
+		d.OpenRestore()
+	}
 }

@@ -67,8 +67,9 @@ type AlarmAlert struct {
 	ID string
 	// Text says what happened and which backup to restore, in plain words.
 	Text string
-	// Before is the last backup from before the change.
+	// Before is the last backup from before the change, of Kind.
 	Before time.Time
+	Kind   ItemKind
 }
 
 // Alarm closes alerts once the owner has looked.

@@ -152,7 +152,10 @@ func TestDashboardShowsBothCopiesAndTheAlarm(t *testing.T) {
 	st := &fixedStatus{s: Status{LastGood: now.Add(-3 * time.Hour), LastRun: now.Add(-3 * time.Hour), Destination: "/media/usb/Lifeboat", Connected: true,
 		Offsite: &OffsiteStatus{LastCopy: now.Add(-3*time.Hour + 4*time.Minute)}}}
 	al := &fakeAlarm{st: st}
-	db := NewDashboard(env, DashboardDeps{Status: st, Progress: NewProgressView(env, &fakeRunner{}), Alarm: al})
+	var openedAt time.Time
+	var openedKind ItemKind
+	db := NewDashboard(env, DashboardDeps{Status: st, Progress: NewProgressView(env, &fakeRunner{}), Alarm: al,
+		OpenRestoreBefore: func(at time.Time, k ItemKind) { openedAt, openedKind = at, k }})
 	env.Window.SetContent(db.Content())
 	db.Refresh()
 	q.waitFor(t, "status", func() bool { return db.Verdict() != VerdictUnknown })
@@ -164,12 +167,17 @@ func TestDashboardShowsBothCopiesAndTheAlarm(t *testing.T) {
 	}
 
 	st.mu.Lock()
-	st.s.Alerts = []AlarmAlert{{ID: "a1", Text: "412 of Paul's files changed into unreadable data in the last run. The last backup from before this change is from Monday 9 March 21:00: the restore wizard offers it."}}
+	before := now.Add(-15 * time.Hour)
+	st.s.Alerts = []AlarmAlert{{ID: "a1", Before: before, Kind: ItemFile, Text: "412 of Paul's files changed into unreadable data in the last run. The last backup from before this change is from Monday 9 March 21:00: the restore wizard offers it."}}
 	st.mu.Unlock()
 	db.Refresh()
 	q.waitFor(t, "alarm", func() bool { return db.Alerts.Content().Visible() })
 	if db.Verdict() != VerdictAttention || !strings.Contains(texts(db.Content()), "412 of Paul's files changed into unreadable data") {
 		t.Fatalf("verdict %v, texts %q", db.Verdict(), texts(db.Content()))
+	}
+	test.Tap(db.Alerts.Restore)
+	if !openedAt.Equal(before) || openedKind != ItemFile {
+		t.Fatalf("Restore from before opened the wizard at %v %v, want %v files", openedAt, openedKind, before)
 	}
 	test.Tap(db.Alerts.OK)
 	q.waitFor(t, "acknowledged", func() bool { return !db.Alerts.Content().Visible() })

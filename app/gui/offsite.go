@@ -3,6 +3,7 @@ package gui
 import (
 	"context"
 
+	"github.com/lifeboat-backup/lifeboat/engine/backup"
 	"github.com/lifeboat-backup/lifeboat/engine/service"
 	"github.com/lifeboat-backup/lifeboat/ui"
 )
@@ -73,7 +74,11 @@ func (e *Env) addCopies(st *ui.Status) {
 		st.Warnings = append(st.Warnings, "Lifeboat cannot read its alarm record: "+err.Error())
 	}
 	for _, a := range alerts {
-		st.Alerts = append(st.Alerts, ui.AlarmAlert{ID: a.ID, Text: a.Text(), Before: a.Before})
+		kind := ui.ItemEmail
+		if a.BeforeKind == backup.KindOneDrive {
+			kind = ui.ItemFile
+		}
+		st.Alerts = append(st.Alerts, ui.AlarmAlert{ID: a.ID, Text: a.Text(), Before: a.Before, Kind: kind})
 	}
 }
 
