@@ -34,6 +34,10 @@ type DashboardDeps struct {
 	Progress *ProgressView
 	// OpenRestore opens the restore wizard.
 	OpenRestore func()
+	// Alarm closes wipe alarms (nil: they cannot be closed here);
+	// OpenRestoreBefore opens the restore wizard at the backup before one.
+	Alarm             Alarm
+	OpenRestoreBefore func(at time.Time, kind ItemKind)
 }
 
 // Dashboard is the main window's first screen: a status card, Back up now,
@@ -49,7 +53,9 @@ type Dashboard struct {
 	Warnings  *widget.Label
 	BackUpNow *widget.Button
 	Restore   *widget.Button
-	content   fyne.CanvasObject
+	// Alerts shows open wipe alarms (dashboard_offsite.go).
+	Alerts  *AlertCard
+	content fyne.CanvasObject
 
 	verdict Verdict
 	status  Status
@@ -83,7 +89,8 @@ func NewDashboard(env Env, d DashboardDeps) *Dashboard {
 		container.NewVBox(db.Headline, db.Summary, db.Details, db.Warnings)))
 	actions := container.NewGridWithColumns(2, tall(db.BackUpNow), tall(db.Restore))
 	progress := widget.NewCard("", "", d.Progress.Content())
-	db.content = container.NewVScroll(container.NewPadded(container.NewVBox(card, actions, progress)))
+	db.Alerts = newAlertCard(db)
+	db.content = container.NewVScroll(container.NewPadded(container.NewVBox(db.Alerts.Content(), card, actions, progress)))
 	return db
 }
 
@@ -149,6 +156,10 @@ func (db *Dashboard) Apply(s Status) {
 	if line := holdsLine(s.Holds); line != "" {
 		details = append(details, line)
 	}
+	if line := copiesLine(s, now); line != "" {
+		details = append(details, line)
+	}
+	db.Alerts.show(s.Alerts)
 	db.Details.SetText(strings.Join(details, "\n"))
 	warnings := s.Warnings
 	if s.Destination != "" && !s.Connected {
@@ -167,6 +178,11 @@ func (db *Dashboard) Apply(s Status) {
 			db.Summary.SetText("Your emails and files are not protected yet. Click Back up now to make the first backup.")
 		}
 		db.Icon.SetResource(theme.NewWarningThemedResource(theme.WarningIcon()))
+	case len(s.Alerts) > 0:
+		db.verdict = VerdictAttention
+		db.Headline.SetText("Look at what happened to your data")
+		db.Summary.SetText("Something changed a large part of it in the last backup. Read the alarm above, then restore what was lost, or tell Lifeboat it was expected.")
+		db.Icon.SetResource(theme.NewErrorThemedResource(theme.ErrorIcon()))
 	case len(warnings) > 0 || s.LastGood.IsZero() || now.Sub(s.LastGood) > staleAfter || (s.LastRunFailed && s.LastRun.After(s.LastGood)):
 		db.verdict = VerdictAttention
 		db.Headline.SetText("Your backup needs attention")

@@ -198,6 +198,10 @@ type Status struct {
 	Warnings []string
 	// Holds is what the backup holds now; nil when not known.
 	Holds *Holdings
+	// Offsite is the off-site copy, nil when none is set up; Alerts the
+	// open wipe alarms (offsite.go).
+	Offsite *OffsiteStatus
+	Alerts  []AlarmAlert
 }
 
 // Holdings counts what the backup holds (the current items of everyone in

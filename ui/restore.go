@@ -297,6 +297,11 @@ type RestoreWizardOptions struct {
 	// ChooseFolder shows a folder picker (default Fyne's folder dialog
 	// on win); it calls done with the chosen path, or "" when cancelled.
 	ChooseFolder func(done func(path string))
+	// Before, when set, starts the Mail or Files tab (BeforeKind) at the
+	// newest backup from before then: the wizard's offer after a wipe
+	// alarm (restore_before.go).
+	Before     time.Time
+	BeforeKind ItemKind
 }
 
 // NewRestoreWizard returns the restore wizard as content for win.

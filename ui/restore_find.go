@@ -72,6 +72,7 @@ func newRWFindStep(w *restoreWizard) *rwFindStep {
 		container.NewTabItemWithIcon("Files", theme.FolderIcon(), f.files.content),
 		f.deletedTab)
 	f.tabs.OnSelected = func(t *container.TabItem) { f.tabShown(t) }
+	f.startTab() // restore_before.go
 
 	split := container.NewHSplit(f.tabs, f.preview.content)
 	split.Offset = 0.64
@@ -555,6 +556,7 @@ func (b *rwBrowser) accountChosen() {
 				if i == 0 {
 					l += " (latest)"
 				}
+				l += b.beforeLabel(times, i)
 				labels = append(labels, l)
 			}
 			b.suspended = true
@@ -566,7 +568,7 @@ func (b *rwBrowser) accountChosen() {
 				b.list.setItems(nil)
 				return
 			}
-			b.at.SetSelectedIndex(0)
+			b.at.SetSelectedIndex(b.startIndex(times))
 		}
 	})
 }

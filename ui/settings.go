@@ -32,6 +32,8 @@ type SettingsDeps struct {
 	OpenFolder func(path string) error
 	// Changed is called after a setting that the dashboard shows changed.
 	Changed func()
+	// Offsite sets up the off-site copy (nil: no such page).
+	Offsite Offsite
 }
 
 // SettingsView is the settings screen: accounts, backup drive, schedule,
@@ -61,6 +63,9 @@ type SettingsView struct {
 	OpenLogs      *widget.Button
 	ExportBundle  *widget.Button
 	DiagNote      *widget.Label
+	// Offsite is the off-site copy page; Eject the drive's eject box.
+	Offsite *OffsiteView
+	Eject   *widget.Check
 	// Sections holds one tab per group of settings.
 	Sections *container.AppTabs
 	content  fyne.CanvasObject
@@ -76,7 +81,8 @@ func NewSettingsView(env Env, d SettingsDeps) *SettingsView {
 
 	s.Destination = para("")
 	s.ChangeDrive = widget.NewButtonWithIcon("Use another drive…", theme.StorageIcon(), s.changeDrive)
-	drive := section("Backup drive", "", s.Destination, container.NewHBox(s.ChangeDrive))
+	s.Eject = ejectCheck(d.Offsite, func(err error) { s.showError("The setting was not saved", err) })
+	drive := section("Backup drive", "", s.Destination, container.NewHBox(s.ChangeDrive), s.Eject)
 
 	s.Schedule = NewScheduleForm(DefaultSchedule())
 	s.ScheduleNote = widget.NewLabel("")
@@ -120,7 +126,7 @@ func NewSettingsView(env Env, d SettingsDeps) *SettingsView {
 
 	about := section("About Lifeboat", "Version "+d.Version, para(Licences))
 
-	s.Sections = container.NewAppTabs(
+	items := []*container.TabItem{
 		container.NewTabItem("Accounts", accounts),
 		container.NewTabItem("Backup drive", drive),
 		container.NewTabItem("Schedule", sched),
@@ -128,7 +134,13 @@ func NewSettingsView(env Env, d SettingsDeps) *SettingsView {
 		container.NewTabItem("Recovery key", key),
 		container.NewTabItem("Notifications", notes),
 		container.NewTabItem("Diagnostics", diag),
-		container.NewTabItem("About", about))
+		container.NewTabItem("About", about)}
+	if d.Offsite != nil { // after Backup drive: the second copy (offsite.go)
+		s.Offsite = NewOffsiteView(env, d.Offsite)
+		s.Offsite.OnSaved = s.changed
+		items = append(items[:2], append([]*container.TabItem{container.NewTabItem("Off-site copy", section("Off-site copy", "", s.Offsite.Content()))}, items[2:]...)...)
+	}
+	s.Sections = container.NewAppTabs(items...)
 	s.Sections.SetTabLocation(container.TabLocationLeading)
 	s.content = s.Sections
 	return s
@@ -163,6 +175,9 @@ func (s *SettingsView) Refresh() {
 			}
 			s.Notify.SetChecked(notify)
 		})
+		if s.Offsite != nil {
+			s.Offsite.Load()
+		}
 	}()
 }
 

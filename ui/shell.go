@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"time"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
@@ -34,6 +36,10 @@ type AppDeps struct {
 	OpenRestore func()
 	// OnStatus, when set, receives a one-line status for the tray.
 	OnStatus func(line string)
+	// Offsite and Alarm: the off-site copy and the wipe alarm (offsite.go).
+	Offsite           Offsite
+	Alarm             Alarm
+	OpenRestoreBefore func(at time.Time, kind ItemKind)
 }
 
 // Shell is the app window's content: the setup wizard on first run, then
@@ -55,11 +61,12 @@ type Shell struct {
 func NewShell(env Env, d AppDeps) *Shell {
 	s := &Shell{env: env, d: d}
 	s.Progress = NewProgressView(env, d.Backup)
-	s.Dashboard = NewDashboard(env, DashboardDeps{Status: d.Status, Progress: s.Progress, OpenRestore: d.OpenRestore})
+	s.Dashboard = NewDashboard(env, DashboardDeps{Status: d.Status, Progress: s.Progress, OpenRestore: d.OpenRestore, Alarm: d.Alarm,
+		OpenRestoreBefore: d.OpenRestoreBefore})
 	s.History = NewHistoryView(env, d.History)
 	s.Settings = NewSettingsView(env, SettingsDeps{Accounts: d.Accounts, Destinations: d.Destinations, Scheduler: d.Scheduler,
 		RecoveryKeys: d.RecoveryKeys, Preferences: d.Preferences, Diagnostics: d.Diagnostics, Version: d.Version,
-		OpenFolder: d.OpenFolder, Changed: s.Dashboard.Refresh})
+		OpenFolder: d.OpenFolder, Changed: s.Dashboard.Refresh, Offsite: d.Offsite})
 	s.Progress.OnStart = func() {
 		s.Dashboard.BackupStarted()
 		s.status("Backing up…")

@@ -33,11 +33,15 @@ type browseFlags struct {
 func addBrowseFlags(cmd *cobra.Command, o *browseFlags) {
 	addBackupFlags(cmd, &o.folderFlags)
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON, one object a line")
+	addOffsiteFlags(cmd, &o.folderFlags)
 }
 
 // browser opens the backup and its catalog for ls, find, versions and
 // restore.
 func (a *app) browser(cmd *cobra.Command, o folderFlags, u uses) (*service.Service, *service.Browser, error) {
+	if o.offsite {
+		return a.offsiteBrowser(cmd, o, u)
+	}
 	dir, err := backupFolder(o.dir)
 	if err != nil {
 		return nil, nil, err

@@ -183,6 +183,7 @@ func New(o Options) *cobra.Command {
 	root.AddCommand(a.statusCommand())
 	root.AddCommand(a.browseCommands()...)
 	root.AddCommand(a.exportCommand())
+	root.AddCommand(a.offsiteCommand(), a.alarmCommand())
 	return root
 }
 

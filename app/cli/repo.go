@@ -22,6 +22,10 @@ type folderFlags struct {
 	common
 	dir         string
 	recoveryKey string
+	// offsite reads the off-site copy instead of dir, as it was at asOf
+	// when set (the browse and restore commands: offsite.go).
+	offsite bool
+	asOf    string
 }
 
 // addTargetFlags adds --to, the backup folder a command writes to

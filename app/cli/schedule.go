@@ -70,7 +70,7 @@ func (a *app) scheduleCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(set, show, remove)
+	cmd.AddCommand(set, show, remove, a.ejectCommand())
 	return cmd
 }
 

@@ -40,8 +40,8 @@ func (e *Env) AppDeps(setupStep int) ui.AppDeps {
 	return ui.AppDeps{
 		Accounts: accounts{e}, Destinations: destinations{e}, RecoveryKeys: recoveryKeys{e}, Scheduler: scheduler{e},
 		Backup: backupRunner{e}, Status: status{e}, History: history{e}, Preferences: preferences{e},
-		Diagnostics: diagnostics{e},
-		Version:     e.Version, SetupStep: setupStep,
+		Diagnostics: diagnostics{e}, Offsite: offsiteSetup{e}, Alarm: alarm{e},
+		Version: e.Version, SetupStep: setupStep,
 		SaveSetupStep: func(step int) {
 			if err := e.svc.SaveSetupStep(step); err != nil {
 				e.svc.Logger().Warn("saving the setup step", "err", err)
@@ -197,6 +197,9 @@ func (b backupRunner) Backup(ctx context.Context, progress func(ui.Progress)) ui
 			BytesDone: pr.BytesDone, BytesTotal: pr.BytesTotal, Skipped: pr.Skipped, Current: pr.Current, Throttled: pr.Throttled, ETA: pr.ETA})
 	}}})
 	res := ui.BackupResult{Items: sum.Items, Bytes: sum.Bytes, Skipped: sum.Skipped}
+	if err == nil || errors.Is(err, service.ErrItemsSkipped) {
+		b.e.copyOffsite(ctx, dir) // offsite.go
+	}
 	if err != nil {
 		svc.Logger().Warn("backup ended", "err", err)
 		res.Message = service.Explain(err).Error()
@@ -227,6 +230,7 @@ func (s status) Status(ctx context.Context) (ui.Status, error) {
 	out := ui.Status{LastGood: st.LastGood, LastRun: st.LastRun, LastRunFailed: st.LastRunFailed, NextRun: st.NextRun,
 		Destination: st.Destination, Connected: st.Connected, Free: st.Free, Warnings: st.Warnings}
 	out.Holds = holdings(ctx, s.e.svc)
+	s.e.addCopies(&out) // offsite.go
 	return out, err
 }
 

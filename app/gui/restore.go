@@ -39,6 +39,12 @@ func NewRestoreService(b *service.Browser, noWebLinks bool) ui.RestoreService {
 // its catalog off the UI goroutine (a network share can be slow), then the
 // wizard in a window of its own, which closes both when it closes.
 func openRestoreWizard(a fyne.App, w fyne.Window, e *Env) {
+	openRestoreWizardWith(a, w, e, ui.RestoreWizardOptions{})
+}
+
+// openRestoreWizardWith is openRestoreWizard with the wizard's options
+// (where it starts, after an alarm).
+func openRestoreWizardWith(a fyne.App, w fyne.Window, e *Env, opts ui.RestoreWizardOptions) {
 	dest := e.svc.Destination()
 	if dest == "" {
 		dialog.ShowInformation("Nothing to restore yet", "Choose a backup drive and let the first backup run; then you can get things back here.", w)
@@ -55,7 +61,8 @@ func openRestoreWizard(a fyne.App, w fyne.Window, e *Env) {
 				dialog.ShowInformation("Lifeboat cannot open your backup", what+"\n\n"+todo, w)
 				return
 			}
-			ui.ShowRestoreWindow(a, svc, ui.RestoreWizardOptions{OnClose: closeAll})
+			opts.OnClose = closeAll
+			ui.ShowRestoreWindow(a, svc, opts)
 		})
 	}()
 }

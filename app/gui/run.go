@@ -150,6 +150,9 @@ func Run(ctx context.Context, o Options) error {
 		return a.OpenURL(&url.URL{Scheme: "file", Path: filepath.ToSlash(path)})
 	}
 	deps.OpenRestore = func() { openRestoreWizard(a, w, e) }
+	deps.OpenRestoreBefore = func(at time.Time, kind ui.ItemKind) { // after a wipe alarm
+		openRestoreWizardWith(a, w, e, ui.RestoreWizardOptions{Before: at, BeforeKind: kind})
+	}
 	deps.OnStatus = func(line string) {
 		if trayStatus != nil {
 			trayStatus.Label = line

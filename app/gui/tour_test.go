@@ -67,6 +67,8 @@ type tour struct {
 	s   Session
 	dir string
 	n   int
+	// stops end what the tour started (the S3 server).
+	stops []func()
 }
 
 // run takes the tour and returns the first step that went wrong.
@@ -131,10 +133,17 @@ func (t *tour) run() error {
 			t.do(func() { t.s.Shell.Tabs.SelectIndex(2) })
 			return t.waitAndShot(t.s.Window, "settings", func() bool { return t.s.Shell.Settings.Destination.Text != "" })
 		},
+		t.offsite, // tour_offsite_test.go
+		t.alarm,
 		t.restore,
 		t.restoreEvent,
 		t.restoreContact,
 	}
+	defer func() {
+		for _, stop := range t.stops {
+			stop()
+		}
+	}()
 	for _, step := range steps {
 		if err := t.ctx.Err(); err != nil {
 			return err

@@ -48,6 +48,8 @@ type Alert struct {
 	// Before is the time of the last backup from before the change (zero
 	// when unknown): the restore wizard offers it.
 	Before time.Time
+	// BeforeKind is the kind of that backup ("mail", "onedrive").
+	BeforeKind string
 	// BeforeSnapshots are those backups by kind (mail, onedrive).
 	BeforeSnapshots map[string]repo.ID
 }
@@ -69,7 +71,7 @@ func (s *Service) Alerts() ([]Alert, error) {
 		for kind, ref := range a.Restore {
 			al.BeforeSnapshots[kind] = ref.ID
 			if ref.Time.After(al.Before) {
-				al.Before = ref.Time
+				al.Before, al.BeforeKind = ref.Time, kind
 			}
 		}
 		out = append(out, al)
