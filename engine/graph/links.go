@@ -36,7 +36,9 @@ func (c *Client) LinkAttachments(ctx context.Context, user, msgID string) ([]Lin
 		return nil, nil
 	}
 	for _, a := range resp.GetValue() {
-		if _, ok := a.(models.ReferenceAttachmentable); !ok {
+		// By the concrete type: v1.0's ReferenceAttachmentable adds no
+		// method to Attachmentable, so every attachment satisfies it.
+		if _, ok := a.(*models.ReferenceAttachment); !ok {
 			continue
 		}
 		la := LinkAttachment{Name: str(a.GetName()), ContentType: str(a.GetContentType()), IsInline: boolean(a.GetIsInline())}
