@@ -251,6 +251,9 @@ func (p *restorePrinter) plan(g *service.RestoreGroup, dryRun bool) {
 	for _, f := range pl.Failures {
 		fmt.Fprintf(p.w, "  %-9s %-8s %s: %v\n", "cannot", handle(f.Step.Item), printable(f.Step.Path), f.Err)
 	}
+	for _, n := range pl.Notes {
+		fmt.Fprintf(p.w, "Note: %s\n", printable(n))
+	}
 	if dryRun {
 		c := pl.Counts()
 		fmt.Fprintf(p.w, "Would create %d, rename %d, overwrite %d, skip %d. Nothing was changed.\n",

@@ -24,7 +24,11 @@ func printSalvage(w io.Writer, sv *service.SalvageResult, took time.Duration) {
 		fmt.Fprintf(w, "Found %d problems, but every piece of data could be read: nothing was lost.\n", sv.Damage)
 		return
 	}
-	fmt.Fprintf(w, "%d pieces of data could not be read and were left out; the damaged files stay on the drive untouched.\n", len(sv.SalvageReport.Lost))
+	pieces := fmt.Sprintf("%d pieces", len(sv.SalvageReport.Lost))
+	if len(sv.SalvageReport.Lost) == 1 {
+		pieces = "1 piece"
+	}
+	fmt.Fprintf(w, "%s of data could not be read and %s left out; the damaged files stay on the drive untouched.\n", pieces, map[bool]string{true: "was", false: "were"}[len(sv.SalvageReport.Lost) == 1])
 	if len(sv.Lost) == 0 {
 		fmt.Fprintln(w, "They belong to no email or file of a backup (left over by an interrupted run): nothing you backed up is lost.")
 		return

@@ -15,7 +15,7 @@ func (a *app) statusCommand() *cobra.Command {
 		Short: "Say whether the backups are working: the last good backup, the next one, and what needs attention",
 		Args:  requireArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(o, 0)
+			svc, err := a.service(o, usesSignIn)
 			if err != nil {
 				return err
 			}
@@ -53,5 +53,6 @@ func (a *app) statusCommand() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&o.secretStore, "secret-store", "", "where this computer keeps its sign-ins and keys: keychain (the system's, default) or file; also LIFEBOAT_SECRET_STORE")
 	return cmd
 }

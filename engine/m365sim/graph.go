@@ -19,6 +19,7 @@ func (s *Server) graphRoutes() http.Handler {
 	s.mailRoutes(mux)
 	s.driveRoutes(mux)
 	s.mailWriteRoutes(mux)
+	s.attachmentRoutes(mux)
 	s.driveWriteRoutes(mux)
 	s.sendMailRoutes(mux)
 	s.calendarRoutes(mux)

@@ -123,6 +123,9 @@ type Message struct {
 	// Attachments are those added through Graph (POST or upload session)
 	// to a message created from JSON; MIME is rebuilt with them.
 	Attachments []Attachment
+	// References are links to files attached to the message
+	// (itemattach.go).
+	References []ReferenceAttachment
 	// composed holds the JSON a message was created from, so its MIME can
 	// be rebuilt when attachments are added; nil for MIME messages.
 	composed *composedMessage

@@ -80,6 +80,9 @@ type Plan struct {
 	// all (a path too long for the disk, an item of another account); they
 	// have no step, and Execute reports them again in its Result.
 	Failures []Failure
+	// Notes say what a step cannot restore as it was (links.go), in
+	// sentences for the owner.
+	Notes []string
 
 	dest Destination
 	key  string // journal key of the destination
@@ -257,6 +260,7 @@ func (r *Restorer) Plan(ctx context.Context, dest Destination, items []catalog.V
 		}
 		pl.Steps = append(pl.Steps, s)
 	}
+	pl.Notes = append(pl.Notes, linkNotes(pl.Steps)...)
 	return pl, nil
 }
 

@@ -44,11 +44,12 @@ func (s *Service) Health(ctx context.Context, set Settings, st ScheduleState, no
 				cat.Close()
 			}
 		}
-		// The drive that stopped the last backup (full, pulled out): the
-		// backup recorded it (stopped.go); a later good run outdates it.
-		if st := s.lastStopped(id.String()); st != nil && !st.At.Before(in.LastGood) {
-			in.Stopped = st
-		}
+	}
+	// The drive that stopped the last backup (full, pulled out): the backup
+	// recorded it (stopped.go); a later good run outdates it. Without a
+	// chosen backup (the command line's --to), the last one backed up to.
+	if st := s.lastStopped(set.RepositoryID); st != nil && !st.At.Before(in.LastGood) {
+		in.Stopped = st
 	}
 	return health.Check(in), in.LastGood
 }

@@ -40,6 +40,9 @@ type Preview struct {
 type PreviewAttachment struct {
 	Name string
 	Size int64
+	// Email: an attached email (Outlook's "attach item"), kept whole in
+	// the message. Link: a link to a file (previewlinks.go).
+	Email, Link bool
 }
 
 // maxPreviewBody is how much of an email's text the preview shows.
@@ -79,6 +82,7 @@ func (b *Browser) Preview(ctx context.Context, versionID int64) (Preview, error)
 	if pv.Date.IsZero() {
 		pv.Date = v.Time
 	}
+	addLinks(v, &pv)
 	return pv, nil
 }
 
@@ -126,14 +130,16 @@ func PreviewMessage(r io.Reader, maxBody int) (Preview, error) {
 	body := mimetext.ReadBody(msg.Header, msg.Body, maxBody)
 	pv.Body, pv.BodyTruncated = body.Text, body.Truncated
 	for _, a := range body.Attachments {
-		name := a.Name
-		if name == "" {
+		name, email := a.Name, a.ContentType == "message/rfc822"
+		switch {
+		case email && name == "":
+			name = "an attached email"
+		case email:
+			name += " (an attached email)"
+		case name == "":
 			name = "attachment"
-			if a.ContentType == "message/rfc822" {
-				name = "attached message.eml"
-			}
 		}
-		pv.Attachments = append(pv.Attachments, PreviewAttachment{Name: name, Size: a.Size})
+		pv.Attachments = append(pv.Attachments, PreviewAttachment{Name: name, Size: a.Size, Email: email})
 	}
 	return pv, nil
 }

@@ -46,14 +46,14 @@ func (s *Service) recordStopped(r *repo.Repository, res backup.Result) {
 }
 
 // lastStopped is the recorded stop of a backup of the repository with ID
-// repoID, nil when there is none.
+// repoID (any, when ""), nil when there is none.
 func (s *Service) lastStopped(repoID string) *health.StoppedRun {
 	b, _, err := readStateFile(s.o.ConfigDir, StoppedFile)
 	if err != nil || b == nil {
 		return nil
 	}
 	var rec stoppedRecord
-	if json.Unmarshal(b, &rec) != nil || rec.RepositoryID != repoID || (!rec.Run.DriveFull && !rec.Run.DriveMissing) {
+	if json.Unmarshal(b, &rec) != nil || (repoID != "" && rec.RepositoryID != repoID) || (!rec.Run.DriveFull && !rec.Run.DriveMissing) {
 		return nil
 	}
 	return &rec.Run

@@ -35,6 +35,8 @@ var endpoints = []struct{ name, route string }{
 	{"update message", `^PATCH /v1\.0/(me|users/\{id\})(/mailFolders/\{id\})?/messages/\{id\}$`},
 	{"delete message", `^DELETE /v1\.0/(me|users/\{id\})(/mailFolders/\{id\})?/messages/\{id\}$`},
 	{"list attachments", `^GET /v1\.0/(me|users/\{id\})(/mailFolders/\{id\})?/messages/\{id\}/attachments$`},
+	{"get attachment", `^GET /v1\.0/(me|users/\{id\})(/mailFolders/\{id\})?/messages/\{id\}/attachments/\{id\}$`},
+	{"get attachment value", `^GET /v1\.0/(me|users/\{id\})(/mailFolders/\{id\})?/messages/\{id\}/attachments/\{id\}/\$value$`},
 	{"add attachment", `^POST /v1\.0/(me|users/\{id\})(/mailFolders/\{id\})?/messages/\{id\}/attachments$`},
 	{"attachment upload session", `^POST /v1\.0/(me|users/\{id\})(/mailFolders/\{id\})?/messages/\{id\}/attachments/createUploadSession$`},
 	{"send mail", `^POST /v1\.0/(me|users/\{id\})/sendMail$`},
