@@ -11,11 +11,11 @@ import (
 	"github.com/microsoft/kiota-abstractions-go/authentication"
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/directory"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
-	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 )
 
 // Purpose is what a mailbox is for, as mailboxSettings.userPurpose says
@@ -177,7 +177,6 @@ func noData(err error) bool {
 	}
 	return false
 }
-
 
 func deref(s *string) string {
 	if s == nil {
