@@ -40,6 +40,9 @@ type AppCredential struct {
 	// owner, and when it happened; empty after a renewal succeeds.
 	RenewalError  string
 	RenewalFailed time.Time
+	// Completed is when the setup finished (every permission reached a
+	// token); zero while it is under way.
+	Completed time.Time
 }
 
 // storedCredential is AppCredential's form inside the encrypted file.
@@ -55,6 +58,7 @@ type storedCredential struct {
 	NextKeyDER         []byte    `json:"nextKey,omitempty"`
 	RenewalError       string    `json:"renewalError,omitempty"`
 	RenewalFailed      time.Time `json:"renewalFailed,omitzero"`
+	Completed          time.Time `json:"completed,omitzero"`
 }
 
 // AppStoreConfig says where the credential is kept.
@@ -116,7 +120,7 @@ func (s *AppStore) Load() (AppCredential, error) {
 		return AppCredential{}, &CacheDamagedError{Path: s.fc.path, Reason: "its content is not Lifeboat's company credential", Err: err}
 	}
 	c := AppCredential{TenantID: st.TenantID, AppID: st.AppID, ObjectID: st.ObjectID, ServicePrincipalID: st.ServicePrincipalID,
-		RenewalError: st.RenewalError, RenewalFailed: st.RenewalFailed}
+		RenewalError: st.RenewalError, RenewalFailed: st.RenewalFailed, Completed: st.Completed}
 	if c.Current, err = appCertificateFrom(st.CertDER, st.KeyDER); err != nil {
 		return AppCredential{}, &CacheDamagedError{Path: s.fc.path, Reason: "its certificate does not read", Err: err}
 	}
@@ -138,7 +142,7 @@ func (s *AppStore) Save(c AppCredential) error {
 	}
 	st := storedCredential{Version: 1, TenantID: c.TenantID, AppID: c.AppID, ObjectID: c.ObjectID,
 		ServicePrincipalID: c.ServicePrincipalID, CertDER: c.Current.Cert.Raw,
-		RenewalError: c.RenewalError, RenewalFailed: c.RenewalFailed}
+		RenewalError: c.RenewalError, RenewalFailed: c.RenewalFailed, Completed: c.Completed}
 	var err error
 	if st.KeyDER, err = marshalKey(c.Current); err != nil {
 		return err

@@ -261,6 +261,10 @@ func (r *registrar) run(ctx context.Context, tenantID string) (Registration, err
 	if err := r.waitForToken(ctx, cred); err != nil {
 		return Registration{}, err
 	}
+	cred.Completed = o.Now()
+	if err := o.Store.Save(cred); err != nil {
+		return Registration{}, err
+	}
 	reg.Credential = cred
 	o.progress("Lifeboat is set up for everyone in your company.")
 	return reg, nil

@@ -53,7 +53,7 @@ func (s *Service) CompanyMode() (bool, error) {
 	if err != nil {
 		return false, Explain(err)
 	}
-	return c.AppID != "" && c.ServicePrincipalID != "", nil
+	return c.AppID != "" && !c.Completed.IsZero(), nil
 }
 
 // adminManager signs the administrator in with the delegated permissions
@@ -185,7 +185,7 @@ func (s *Service) companyTokens() (*auth.AppTokenSource, *auth.AppStore, error) 
 	if err != nil {
 		return nil, nil, Explain(err)
 	}
-	if cred.AppID == "" || cred.ServicePrincipalID == "" {
+	if cred.AppID == "" || cred.Completed.IsZero() {
 		return nil, nil, errors.New("setting Lifeboat up for the whole company did not finish: run the setup again (it continues where it stopped)")
 	}
 	host, err := s.graphHost()
