@@ -4,29 +4,62 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
+	"time"
 
+	"github.com/lifeboat-backup/lifeboat/engine/backup"
 	"github.com/lifeboat-backup/lifeboat/engine/catalog"
 	"github.com/lifeboat-backup/lifeboat/engine/people"
 	"github.com/lifeboat-backup/lifeboat/engine/repo"
 )
 
-// pinDeparted adds to policy the newest complete snapshot of every stream
-// (mail, OneDrive, calendars, contacts) of each person who left the
-// company: retention never forgets a departed person's last copy, whatever
-// the policy says, because once Microsoft deletes their data it is the only
-// one. cat may be nil; it is then opened for this.
+// keepForever stands for "no end" in a retention rule (a century; more
+// would overflow time.Duration).
+const keepForever = 100 * 365 * 24 * time.Hour
+
+// pinDeparted adds to policy every snapshot that holds the last copy of
+// something of a person who left the company — the newest snapshot of each
+// of their streams, and each one holding the last version of an item they
+// deleted, however long ago: retention never forgets a departed person's
+// last copy, whatever the policy says, because once Microsoft deletes
+// their data it is the only one. (A departing employee who empties their
+// mailbox first is exactly that case.) cat may be nil; it is then opened.
 func (s *Service) pinDeparted(ctx context.Context, r *repo.Repository, cat *catalog.Catalog, policy repo.Policy) (repo.Policy, error) {
 	roster, err := people.LoadRoster(s.peoplePath())
 	if err != nil {
 		return policy, err
 	}
-	var left []people.Person
+	left := map[string]people.Person{}
+	leftByUPN := map[string]people.Person{}
 	for _, p := range roster.People {
 		if p.Departed() {
-			left = append(left, *p)
+			left[p.ID] = *p
+			leftByUPN[strings.ToLower(p.UPN)] = *p
 		}
 	}
 	if len(left) == 0 {
+		return policy, nil
+	}
+	snaps, err := r.ListSnapshots(ctx)
+	if err != nil {
+		return policy, err
+	}
+	var theirs []*repo.Snapshot
+	owner := map[repo.ID]people.Person{}
+	for _, sn := range snaps {
+		// The account's home ID ("<object ID>.<directory ID>", homeIDOf)
+		// is in the snapshot's state; its Account is the address.
+		id, _, _ := strings.Cut(sn.State["account.home"], ".")
+		p, gone := left[id]
+		if !gone {
+			p, gone = leftByUPN[strings.ToLower(sn.Account)]
+		}
+		if gone {
+			theirs = append(theirs, sn)
+			owner[sn.ID] = p
+		}
+	}
+	if len(theirs) == 0 {
 		return policy, nil
 	}
 	if cat == nil {
@@ -37,7 +70,7 @@ func (s *Service) pinDeparted(ctx context.Context, r *repo.Repository, cat *cata
 		defer c.Close()
 		cat = c
 	}
-	accounts, err := cat.Accounts(ctx)
+	keep, _, _, err := backup.RetentionPlan(ctx, cat, theirs, s.now(), repo.Policy{KeepYearly: 1, KeepDeletedFor: keepForever})
 	if err != nil {
 		return policy, fmt.Errorf("keep the backups of people who left: %w", err)
 	}
@@ -45,30 +78,9 @@ func (s *Service) pinDeparted(ctx context.Context, r *repo.Repository, cat *cata
 	if pins == nil {
 		pins = map[repo.ID]string{}
 	}
-	for _, p := range left {
-		for _, a := range accounts {
-			// The catalog's key is "<object ID>.<directory ID>" (homeIDOf).
-			if len(a.HomeID) <= len(p.ID) || a.HomeID[:len(p.ID)+1] != p.ID+"." {
-				continue
-			}
-			for _, k := range []catalog.SnapshotKind{catalog.SnapshotMail, catalog.SnapshotOneDrive, catalog.SnapshotCalendar, catalog.SnapshotContacts} {
-				snaps, err := cat.Snapshots(ctx, a.HomeID, k)
-				if err != nil {
-					return policy, fmt.Errorf("keep the backups of people who left: %w", err)
-				}
-				for i := len(snaps) - 1; i >= 0; i-- {
-					if snaps[i].Status != catalog.SnapshotComplete || snaps[i].RepoID == "" {
-						continue
-					}
-					id, err := repo.ParseID(snaps[i].RepoID)
-					if err != nil {
-						return policy, fmt.Errorf("keep the backups of people who left: %w", err)
-					}
-					pins[id] = fmt.Sprintf("the last copy of %s, who left the company on %s", name(p), p.Left.Local().Format("2 January 2006"))
-					break
-				}
-			}
-		}
+	for _, id := range keep {
+		p := owner[id]
+		pins[id] = fmt.Sprintf("the last copy of %s's data (left the company on %s)", name(p), p.Left.Local().Format("2 January 2006"))
 	}
 	policy.Pinned = pins
 	return policy, nil
