@@ -47,6 +47,8 @@ type Application struct {
 	RequiredResourceAccess json.RawMessage
 	KeyCredentials         []KeyCredential
 	Created                time.Time
+	// OwnerID is the user who created it through Graph, if any.
+	OwnerID string
 	// replicated is the wall-clock time the object was written, from which
 	// Options.DirectoryReplicationDelay counts (Created follows the
 	// tenant's clock, which tests may fake).
@@ -69,6 +71,7 @@ type ServicePrincipal struct {
 	AppID       string
 	DisplayName string
 	Created     time.Time
+	replicated  time.Time // see Application.replicated
 }
 
 // AppRoleAssignment grants a principal an app role of a resource.
@@ -88,6 +91,8 @@ type orgDirectory struct {
 	sps         []*ServicePrincipal
 	assignments []*AppRoleAssignment
 	graphSP     *ServicePrincipal
+	// usersCannotRegister is "Users can register applications: No".
+	usersCannotRegister bool
 }
 
 // graphServicePrincipalLocked is Microsoft Graph's service principal, which
@@ -185,7 +190,7 @@ func (t *Tenant) ensureServicePrincipalLocked(a *Application) *ServicePrincipal 
 	if sp := o.spByAppIDLocked(a.AppID); sp != nil {
 		return sp
 	}
-	sp := &ServicePrincipal{ID: newGUID(), AppID: a.AppID, DisplayName: a.DisplayName, Created: t.now().UTC()}
+	sp := &ServicePrincipal{ID: newGUID(), AppID: a.AppID, DisplayName: a.DisplayName, Created: t.now().UTC(), replicated: time.Now()}
 	o.sps = append(o.sps, sp)
 	return sp
 }

@@ -17,6 +17,8 @@ func (s *Server) graphRoutes() http.Handler {
 	s.userRoute(mux, "GET", "", false, s.handleGetUser)
 	mux.HandleFunc("GET /users", s.handleListUsers)
 	s.mailboxSettingsRoutes(mux)
+	s.applicationRoutes(mux)
+	s.userRoute(mux, "GET", "/memberOf", false, s.handleMemberOf)
 	s.mailRoutes(mux)
 	s.driveRoutes(mux)
 	s.mailWriteRoutes(mux)

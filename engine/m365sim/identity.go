@@ -63,7 +63,9 @@ var graphPermissions = []string{
 	"Files.Read", "Files.Read.All", "Files.ReadWrite", "Files.ReadWrite.All", "Files.ReadWrite.AppFolder",
 	"Sites.Read.All", "Sites.ReadWrite.All",
 	"Calendars.Read", "Calendars.ReadWrite", "Contacts.Read", "Contacts.ReadWrite",
-	"Directory.Read.All", "Directory.AccessAsUser.All",
+	"Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All",
+	// organization setup (directoryroles.go, appshttp.go)
+	"Application.Read.All", "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All",
 }
 
 // defaultConsentedPermissions are what the simulated application

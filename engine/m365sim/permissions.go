@@ -102,6 +102,8 @@ func routePermissions(method, path string) (permRule, bool) {
 		return mailSendRule, true
 	case "mailboxSettings":
 		return mailboxSettingsRule, true
+	case "memberOf":
+		return userReadRule, true
 	case "drive", "drives":
 		if read {
 			return driveReadRule, true

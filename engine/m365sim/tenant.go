@@ -85,6 +85,8 @@ type User struct {
 	// dir is the directory state: account, licence, mailbox kind, OneDrive
 	// (directory.go).
 	dir directoryState
+	// roles are directory role template IDs (directoryroles.go).
+	roles []string
 }
 
 // tombstone records that an item left a container at a sequence number.
