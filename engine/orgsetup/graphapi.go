@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/microsoft/kiota-abstractions-go/authentication"
@@ -41,6 +42,10 @@ type apiError struct {
 	Status  int
 	Code    string
 	Message string
+	// Details are the codes of error.details, where Graph puts the
+	// specific reason (e.g. NoBackingApplicationObject under
+	// Request_BadRequest).
+	Details []string
 }
 
 // graphError finds Graph's error in err; ok is false for other errors
@@ -57,6 +62,11 @@ func graphError(err error) (apiError, bool) {
 		}
 		if m := main.GetMessage(); m != nil {
 			ae.Message = *m
+		}
+		for _, d := range main.GetDetails() {
+			if c := d.GetCode(); c != nil {
+				ae.Details = append(ae.Details, *c)
+			}
 		}
 	}
 	return ae, true
@@ -79,6 +89,7 @@ func isReplicationLag(err error) bool {
 	}
 	switch {
 	case strings.EqualFold(ae.Code, "NoBackingApplicationObject"),
+		slices.ContainsFunc(ae.Details, func(c string) bool { return strings.EqualFold(c, "NoBackingApplicationObject") }),
 		strings.Contains(ae.Message, "NoBackingApplicationObject"),
 		ae.Status == http.StatusNotFound,
 		strings.EqualFold(ae.Code, "Request_ResourceNotFound"):

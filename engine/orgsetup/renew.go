@@ -41,7 +41,7 @@ func Renew(ctx context.Context, ts *auth.AppTokenSource, o Options) (renewed boo
 		return false, fmt.Errorf("renew Lifeboat's certificate: %w", err)
 	}
 	if !cred.Next.Valid() {
-		next, err := auth.NewAppCertificate(o.DisplayName, o.Now())
+		next, err := auth.NewAppCertificate(o.DisplayName, time.Now()) // Microsoft checks validity against its own clock
 		if err != nil {
 			return fail(err)
 		}
@@ -50,7 +50,7 @@ func Renew(ctx context.Context, ts *auth.AppTokenSource, o Options) (renewed boo
 			return fail(err)
 		}
 	}
-	proof, err := cred.Current.ProofToken(cred.ObjectID, o.Now())
+	proof, err := cred.Current.ProofToken(cred.ObjectID, time.Now())
 	if err != nil {
 		return fail(err)
 	}

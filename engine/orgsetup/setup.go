@@ -191,7 +191,7 @@ func (r *registrar) run(ctx context.Context, tenantID string) (Registration, err
 		// A new key before anything is made in the directory, saved first:
 		// the application is created with this key, so a crash in between
 		// still leaves a registration this computer can use.
-		c, err := auth.NewAppCertificate(o.DisplayName, o.Now())
+		c, err := auth.NewAppCertificate(o.DisplayName, time.Now()) // validity is on Microsoft's clock
 		if err != nil {
 			return Registration{}, err
 		}
@@ -447,21 +447,34 @@ func (r *registrar) ensureServicePrincipal(ctx context.Context, appID string) (s
 // have yet; it returns the ones it assigned.
 // https://learn.microsoft.com/graph/api/serviceprincipal-post-approleassignedto
 func (r *registrar) grant(ctx context.Context, spID, graphSP string, roles map[string]uuid.UUID) ([]string, error) {
+	// Graph's service principal lists what has been granted on it
+	// (serviceprincipal-list-approleassignedto); ours are those whose
+	// principal is Lifeboat's service principal.
 	have := map[uuid.UUID]bool{}
 	err := r.retry(ctx, "permissions", func() (bool, error) {
-		page, err := r.sdk.ServicePrincipals().ByServicePrincipalId(spID).AppRoleAssignments().Get(ctx, nil)
-		if err != nil {
-			if isReplicationLag(err) {
-				return false, nil
+		clear(have)
+		page, err := r.sdk.ServicePrincipals().ByServicePrincipalId(graphSP).AppRoleAssignedTo().Get(ctx, nil)
+		for pages := 0; ; pages++ {
+			if err != nil {
+				if isReplicationLag(err) {
+					return false, nil
+				}
+				if isDenied(err) {
+					return false, err
+				}
+				return false, fmt.Errorf("read the permissions granted: %s: %w", describe(err), err)
 			}
-			return false, err
-		}
-		for _, a := range page.GetValue() {
-			if a.GetAppRoleId() != nil && strings.EqualFold(uuidString(a.GetResourceId()), graphSP) {
-				have[*a.GetAppRoleId()] = true
+			for _, a := range page.GetValue() {
+				if a.GetAppRoleId() != nil && strings.EqualFold(uuidString(a.GetPrincipalId()), spID) {
+					have[*a.GetAppRoleId()] = true
+				}
 			}
+			next := page.GetOdataNextLink()
+			if next == nil || *next == "" || pages > 10000 {
+				return true, nil
+			}
+			page, err = r.sdk.ServicePrincipals().ByServicePrincipalId(graphSP).AppRoleAssignedTo().WithUrl(*next).Get(ctx, nil)
 		}
-		return true, nil
 	})
 	if err != nil {
 		return nil, err

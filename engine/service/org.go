@@ -137,7 +137,7 @@ func (s *Service) SetUpCompany(ctx context.Context, events func(auth.Event), pro
 	}
 	err = s.withAdmin(ctx, events, func(ts *auth.TokenSource, a auth.Account) error {
 		out.Admin = a.UPN
-		reg, err := orgsetup.Register(ctx, ts, a.TenantID, opts)
+		reg, err := orgsetup.Register(ctx, ts, a.DirectoryID(), opts)
 		if err != nil {
 			return err
 		}
