@@ -110,3 +110,12 @@ func describe(err error) string {
 	}
 	return err.Error()
 }
+
+// notAdminError is ErrNotAdministrator, its message alone (one plain
+// sentence), with Graph's refusal underneath for errors.As and logs.
+type notAdminError struct{ cause error }
+
+func (e *notAdminError) Error() string   { return ErrNotAdministrator.Error() }
+func (e *notAdminError) Unwrap() []error { return []error{ErrNotAdministrator, e.cause} }
+
+func notAdmin(cause error) error { return &notAdminError{cause: cause} }

@@ -45,7 +45,7 @@ func Remove(ctx context.Context, admin authentication.AccessTokenProvider, o Opt
 	if id != "" {
 		if err := sdk.Applications().ByApplicationId(id).Delete(ctx, nil); err != nil && !isStatus(err, http.StatusNotFound) {
 			if isDenied(err) {
-				return fmt.Errorf("%w (%s)", ErrNotAdministrator, describe(err))
+				return notAdmin(err)
 			}
 			return fmt.Errorf("delete Lifeboat's registration: %s: %w", describe(err), err)
 		}

@@ -236,7 +236,7 @@ func (r *registrar) run(ctx context.Context, tenantID string) (Registration, err
 			_ = o.Store.Remove()
 		}
 		if isDenied(cause) {
-			return Registration{}, fmt.Errorf("%w (%s)", ErrNotAdministrator, describe(cause))
+			return Registration{}, notAdmin(cause)
 		}
 		return Registration{}, cause
 	}
@@ -276,7 +276,7 @@ func (r *registrar) graphRoles(ctx context.Context) (string, map[string]uuid.UUI
 	sp, err := r.sdk.ServicePrincipalsWithAppId(ptr(GraphAppID)).Get(ctx, nil)
 	if err != nil {
 		if isDenied(err) {
-			return "", nil, fmt.Errorf("%w (%s)", ErrNotAdministrator, describe(err))
+			return "", nil, notAdmin(err)
 		}
 		return "", nil, fmt.Errorf("read Microsoft Graph's permissions: %s: %w", describe(err), err)
 	}
@@ -314,7 +314,7 @@ func (r *registrar) findApp(ctx context.Context, cred auth.AppCredential) (model
 		}
 		if !isStatus(err, http.StatusNotFound) {
 			if isDenied(err) {
-				return nil, fmt.Errorf("%w (%s)", ErrNotAdministrator, describe(err))
+				return nil, notAdmin(err)
 			}
 			return nil, fmt.Errorf("look for Lifeboat's registration: %s: %w", describe(err), err)
 		}
@@ -325,7 +325,7 @@ func (r *registrar) findApp(ctx context.Context, cred auth.AppCredential) (model
 		QueryParameters: &applications.ApplicationsRequestBuilderGetQueryParameters{Filter: &filter, Select: sel}})
 	if err != nil {
 		if isDenied(err) {
-			return nil, fmt.Errorf("%w (%s)", ErrNotAdministrator, describe(err))
+			return nil, notAdmin(err)
 		}
 		return nil, fmt.Errorf("look for Lifeboat's registration: %s: %w", describe(err), err)
 	}
@@ -376,7 +376,7 @@ func (r *registrar) createApp(ctx context.Context, cred auth.AppCredential, grap
 	made, err := r.sdk.Applications().Post(ctx, app, nil)
 	if err != nil {
 		if isDenied(err) {
-			return nil, fmt.Errorf("%w (%s)", ErrNotAdministrator, describe(err))
+			return nil, notAdmin(err)
 		}
 		return nil, fmt.Errorf("register Lifeboat: %s: %w", describe(err), err)
 	}
@@ -399,7 +399,7 @@ func (r *registrar) ensureKey(ctx context.Context, app models.Applicationable, c
 	patch.SetKeyCredentials([]models.KeyCredentialable{r.keyCredential(cred.Current)})
 	if _, err := r.sdk.Applications().ByApplicationId(deref(app.GetId())).Patch(ctx, patch, nil); err != nil {
 		if isDenied(err) {
-			return fmt.Errorf("%w (%s)", ErrNotAdministrator, describe(err))
+			return notAdmin(err)
 		}
 		return fmt.Errorf("give Lifeboat's registration this computer's certificate: %s: %w", describe(err), err)
 	}

@@ -365,3 +365,89 @@ func TestDepartedPersonsLastCopyOutlivesRetention(t *testing.T) {
 		t.Fatalf("eight years later the search finds %d of Bob's %d emails", found, len(msgs))
 	}
 }
+
+// TestSetUpCompanyWithOneAdministratorSignIn: the owner, a Global
+// Administrator, signs in once (the real MSAL device code flow); Lifeboat
+// registers itself through a simulated replication delay, keeps no
+// administrator sign-in, and the next backup covers everyone.
+func TestSetUpCompanyWithOneAdministratorSignIn(t *testing.T) {
+	tn := companyTenant(t)
+	if err := tn.SetDirectoryRoles(simtest.Alice, m365sim.RoleGlobalAdministrator); err != nil {
+		t.Fatal(err)
+	}
+	srv := simtest.Start(t, tn, m365sim.Options{AutoApprove: 10 * time.Millisecond, DirectoryReplicationDelay: time.Second})
+	tenant, err := TenantFromProfile(srv.Profile(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := testService(t, func(o *Options) {
+		o.Tenant = tenant
+		o.CompanySetupWait = orgsetup.Wait{Timeout: 30 * time.Second, First: 50 * time.Millisecond, Max: 300 * time.Millisecond}
+	})
+	ctx := t.Context()
+	codes := 0
+	var progress []string
+	var mu sync.Mutex
+	setup, err := svc.SetUpCompany(ctx, func(e auth.Event) {
+		if _, ok := e.(auth.CodeIssued); ok {
+			codes++
+		}
+	}, func(s string) { mu.Lock(); progress = append(progress, s); mu.Unlock() })
+	if err != nil {
+		t.Fatalf("setup: %v (progress %q)", err, progress)
+	}
+	if codes != 1 || setup.Admin != simtest.Alice || !setup.Created || len(setup.Granted) != len(orgsetup.Permissions()) {
+		t.Fatalf("setup: %+v, %d codes", setup, codes)
+	}
+	if on, err := svc.CompanyMode(); err != nil || !on {
+		t.Fatalf("company mode: %v %v", on, err)
+	}
+	if _, err := os.Stat(filepath.Join(svc.ConfigDir(), companyAdminDir, auth.CacheFileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the administrator's sign-in was kept: %v", err)
+	}
+	dir := filepath.Join(t.TempDir(), "backup")
+	if _, err := svc.InitBackup(ctx, dir, true); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := svc.Backup(ctx, BackupRequest{Dir: dir})
+	if err != nil || len(sum.Accounts) != 4 {
+		t.Fatalf("backup after setup: %d people, %v", len(sum.Accounts), err)
+	}
+	// Leaving organization mode with deletion removes the registration.
+	if err := svc.LeaveCompany(ctx, true, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range tn.Applications() {
+		if slices.Contains(a.Tags, orgsetup.DefaultMarker) {
+			t.Fatalf("the registration is still there: %+v", a)
+		}
+	}
+	if on, _ := svc.CompanyMode(); on {
+		t.Fatal("still in company mode")
+	}
+}
+
+// TestSetUpCompanyAsAnOrdinaryUser: the plain sentence, nothing created.
+func TestSetUpCompanyAsAnOrdinaryUser(t *testing.T) {
+	tn := companyTenant(t)
+	srv := simtest.Start(t, tn, m365sim.Options{AutoApprove: 10 * time.Millisecond, AutoApproveUser: simtest.Bob})
+	tenant, err := TenantFromProfile(srv.Profile(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := testService(t, func(o *Options) { o.Tenant = tenant })
+	_, err = svc.SetUpCompany(t.Context(), nil, nil)
+	if !errors.Is(err, orgsetup.ErrNotAdministrator) || err.Error() != orgsetup.ErrNotAdministrator.Error() {
+		t.Fatalf("got %v", err)
+	}
+	if apps := tn.Applications(); len(apps) != 0 {
+		t.Fatalf("created in the tenant: %+v", apps)
+	}
+	if on, _ := svc.CompanyMode(); on {
+		t.Fatal("company mode after a refused setup")
+	}
+	st, _ := svc.companyStore()
+	if st.Exists() {
+		t.Fatal("a credential was left on this computer")
+	}
+}
