@@ -84,6 +84,8 @@ func queryResource(path string) (typ string, delta bool) {
 		return false
 	}
 	switch {
+	case in("mailboxSettings"):
+		return "", false // a complex property, not an entity: $select names its members
 	case in("attachments"):
 		return "attachment", false
 	case in("messages"):

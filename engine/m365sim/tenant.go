@@ -55,6 +55,8 @@ type Tenant struct {
 	// driveGoneCode, when set, is the error code of the 410 that expired
 	// drive delta tokens get (ExpireDeltaTokensWith).
 	driveGoneCode string
+	// org holds app registrations and their permissions (applications.go).
+	org orgDirectory
 }
 
 // User is one mailbox and one OneDrive.
@@ -80,6 +82,11 @@ type User struct {
 	restIDs map[string]string
 
 	Drive *Drive
+	// dir is the directory state: account, licence, mailbox kind, OneDrive
+	// (directory.go).
+	dir directoryState
+	// roles are directory role template IDs (directoryroles.go).
+	roles []string
 }
 
 // tombstone records that an item left a container at a sequence number.

@@ -106,6 +106,12 @@ func (s *Service) Backup(ctx context.Context, req BackupRequest) (BackupSummary,
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return sum, driveNotFound(dir)
 	}
+	if company, err := s.CompanyMode(); err != nil || company && req.Account == "" {
+		if err != nil {
+			return sum, err
+		}
+		return s.CompanyBackup(ctx, req) // organization mode: everyone (org.go)
+	}
 	m, err := s.SignInManager(nil)
 	if err != nil {
 		return sum, err

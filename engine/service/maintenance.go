@@ -139,6 +139,9 @@ func (s *Service) Prune(ctx context.Context, r *repo.Repository, req PruneReques
 		}
 		defer cat.Close()
 	}
+	if policy, err = s.pinDeparted(ctx, r, cat, policy); err != nil { // departed.go
+		return res, err
+	}
 	keep, forget, reasons, err := backup.RetentionPlan(ctx, cat, snaps, s.now(), policy)
 	if err != nil {
 		return res, err

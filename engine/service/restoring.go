@@ -207,9 +207,9 @@ func (b *Browser) PlanRestore(ctx context.Context, req RestoreRequest) (*Restore
 				return fail(err)
 			}
 			if req.To == ToNewFolder {
-				g.dest = restore.ToNewFolder(gc, gc, "me", g.Account.HomeID, restore.NewFolderName(b.s.now()))
+				g.dest = restore.ToNewFolder(gc, gc, b.s.restoreUser(g.Account), g.Account.HomeID, restore.NewFolderName(b.s.now()))
 			} else {
-				g.dest = restore.ToOriginal(gc, gc, "me", g.Account.HomeID)
+				g.dest = restore.ToOriginal(gc, gc, b.s.restoreUser(g.Account), g.Account.HomeID)
 			}
 			// Events and contacts too, without sending any invitation.
 			g.dest = restore.WithCalendarsAndContacts(g.dest, gc)
@@ -357,6 +357,9 @@ func joinWhere(a, b string) string {
 func (s *Service) graphClientFor(ctx context.Context, a catalog.Account) (*graph.Client, error) {
 	if s.o.GraphClient != nil {
 		return s.o.GraphClient(ctx, a)
+	}
+	if gc, ok, err := s.companyGraphClient(a); ok || err != nil { // companyrestore.go
+		return gc, err
 	}
 	m, err := s.SignInManager(nil)
 	if err != nil {
