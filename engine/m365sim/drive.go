@@ -110,7 +110,7 @@ func (t *Tenant) driveOwner(driveID string) *User {
 			return u
 		}
 	}
-	return nil
+	return t.libraryOwnerLocked(driveID) // a site's library (sites.go)
 }
 
 // ---- drives ----
@@ -155,6 +155,9 @@ func (s *Server) driveJSONLocked(u *User) map[string]any {
 		state = "critical"
 	case used >= total/10*9:
 		state = "nearing"
+	}
+	if l := s.tenant.libraryOfLocked(u); l != nil {
+		return s.libraryDriveJSONLocked(l, used, lastMod, state)
 	}
 	return map[string]any{
 		"id":                   d.ID,
@@ -429,7 +432,7 @@ func (v *driveView) parentRef(it *DriveItem) map[string]any {
 }
 
 func (v *driveView) webURL(it *DriveItem) string {
-	base := v.s.tenant.personalSiteURL(v.u) + "/Documents"
+	base := v.s.tenant.driveWebURLLocked(v.u)
 	p, err := v.d.itemPathLocked(it.ID)
 	if err != nil || p == "" {
 		return base
@@ -768,11 +771,8 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	)
 	t := s.tenant
 	t.mu.RLock()
-	for _, u := range t.users {
-		if u.Drive == nil || u.Drive.ID != driveID {
-			continue
-		}
-		if it, ok := u.Drive.items[itemID]; ok && !it.Folder && it.Content != nil {
+	if d := t.driveByIDLocked(driveID); d != nil {
+		if it, ok := d.items[itemID]; ok && !it.Folder && it.Content != nil {
 			name, content, etag, mod = it.Name, it.Content, it.ETag, it.Modified
 			if it.Served != nil {
 				content = it.Served

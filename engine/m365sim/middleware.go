@@ -91,6 +91,8 @@ func (s *Server) classify(r *http.Request, sess *Session) Resource {
 		rest = parts[2:]
 	case parts[0] == "me":
 		rest = parts[1:]
+	case parts[0] == "sites":
+		return Resource{Kind: ResourceDrive, Key: s.driveBudgetKey(sess.ClientID), Units: siteUnits(parts)} // siteshttp.go
 	default:
 		if parts[0] != "drives" {
 			return Resource{Kind: ResourceOther}

@@ -77,6 +77,8 @@ func routePermissions(method, path string) (permRule, bool) {
 		return usersListRule, true
 	case parts[0] == "users":
 		rest = parts[2:]
+	case parts[0] == "sites":
+		return siteRoutePermissions(parts), true // siteshttp.go
 	case parts[0] == "drives":
 		if read {
 			return driveReadRule, true

@@ -57,6 +57,8 @@ type Tenant struct {
 	driveGoneCode string
 	// org holds app registrations and their permissions (applications.go).
 	org orgDirectory
+	// sites are the SharePoint sites and their libraries (sites.go).
+	sites siteDirectory
 }
 
 // User is one mailbox and one OneDrive.
@@ -708,11 +710,16 @@ func (t *Tenant) PutFile(user, path string, c Content, modTime time.Time) (*Driv
 	if err != nil {
 		return nil, err
 	}
+	return t.putFileLocked(u.Drive, path, c, hash, modTime)
+}
+
+// putFileLocked is PutFile on any drive (a OneDrive or a site's library).
+func (t *Tenant) putFileLocked(d *Drive, path string, c Content, hash string, modTime time.Time) (*DriveItem, error) {
 	dir, name := splitPath(path)
 	if err := ValidateDriveName(name); err != nil {
 		return nil, err
 	}
-	parent, err := t.ensureDirLocked(u.Drive, dir)
+	parent, err := t.ensureDirLocked(d, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -720,13 +727,13 @@ func (t *Tenant) PutFile(user, path string, c Content, modTime time.Time) (*Driv
 	if modTime.IsZero() {
 		modTime = now
 	}
-	it := u.Drive.childLocked(parent.ID, name)
+	it := d.childLocked(parent.ID, name)
 	if it != nil && it.Folder {
 		return nil, fmt.Errorf("m365sim: %s is a folder: %w", path, ErrConflict)
 	}
 	if it == nil {
 		it = &DriveItem{ID: t.newItemID("01"), ParentID: parent.ID, Name: name, Created: now, FSCreated: modTime}
-		u.Drive.items[it.ID] = it
+		d.items[it.ID] = it
 	}
 	it.Content = c
 	it.Served = nil
