@@ -100,7 +100,7 @@ func (ru *run) backupDrive(ctx context.Context) error {
 		dr.driveID = prev.State[stateDriveID]
 	}
 	if dr.driveID == "" || link == "" {
-		d, err := ru.g.GetDrive(ctx, ru.o.User)
+		d, err := ru.findDrive(ctx)
 		if errors.Is(err, graph.ErrForbidden) && ctx.Err() == nil {
 			ru.notAllowed("read the OneDrive", err)
 			return nil

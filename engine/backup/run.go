@@ -56,7 +56,10 @@ type Options struct {
 	Account catalog.Account
 	// User is the Graph user to back up: "me" (default) or a UPN.
 	User string
-	Only Scope
+	// DriveID, with ScopeOneDrive, backs up this drive (a SharePoint
+	// site's document library, library.go) instead of the user's OneDrive.
+	DriveID string
+	Only    Scope
 	// OnProgress receives progress, at most every ProgressInterval and on
 	// every phase change. It is called from the run's goroutines (one at a
 	// time) and must not block long.

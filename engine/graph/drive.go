@@ -17,6 +17,7 @@ type Drive struct {
 	Name       string
 	QuotaTotal int64
 	QuotaUsed  int64
+	WebURL     string // a library's address (SiteDrives, DriveByID)
 }
 
 // DriveItem is a file or folder from a drive delta. Deleted entries carry

@@ -307,3 +307,14 @@ func (t *Tenant) DeleteLibraryItem(driveID, id string) error {
 	t.deleteTreeLocked(d, it)
 	return nil
 }
+
+// LibraryItemPath is an item's slash path below its library's root.
+func (t *Tenant) LibraryItemPath(driveID, id string) (string, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	l, err := t.libraryLocked(driveID)
+	if err != nil {
+		return "", err
+	}
+	return l.owner.Drive.itemPathLocked(id)
+}

@@ -46,7 +46,7 @@ func siteRoutePermissions(parts []string) permRule {
 // a collection (a multi-item query), 1 for one site or drive.
 func siteUnits(parts []string) int {
 	switch parts[len(parts)-1] {
-	case "sites", "getAllSites", "drives":
+	case "sites", "getAllSites", "getAllSites()", "drives":
 		return 2
 	}
 	return 1
@@ -55,6 +55,8 @@ func siteUnits(parts []string) int {
 func (s *Server) siteRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /sites", s.handleSearchSites)
 	mux.HandleFunc("GET /sites/getAllSites", s.handleGetAllSites)
+	// OData function call syntax, what msgraph-sdk-go sends.
+	mux.HandleFunc("GET /sites/getAllSites()", s.handleGetAllSites)
 	mux.HandleFunc("GET /sites/{siteId}", func(w http.ResponseWriter, r *http.Request) {
 		if site := s.findSite(w, r); site != nil {
 			s.tenant.mu.RLock()

@@ -149,11 +149,33 @@ func (s *Service) CompanyBackup(ctx context.Context, req BackupRequest) (BackupS
 	if ctx.Err() != nil {
 		return sum, ctx.Err()
 	}
+	// The SharePoint sites' libraries (sites.go), each an account of its own.
+	libs, err := s.backUpSites(ctx, r, cat, ts, cred.TenantID, req)
+	if err != nil {
+		libs = append(libs, AccountResult{Account: "SharePoint sites", Err: err})
+	}
+	for _, ar := range libs {
+		sum.add(ar)
+		if ar.Err != nil {
+			failed++
+			if first == nil {
+				first = fmt.Errorf("backup of %s: %w", ar.Account, ar.Err)
+			}
+		} else if ar.Result.Status == catalog.RunCompletedWithWarnings {
+			warnings++
+		}
+		if req.Events.Result != nil {
+			req.Events.Result(ar)
+		}
+	}
+	if ctx.Err() != nil {
+		return sum, ctx.Err()
+	}
 	if _, err := backup.StoreCatalogCopy(ctx, r, cat); err != nil {
 		return sum, err
 	}
 	if failed > 0 {
-		return sum, fmt.Errorf("%w (%d of %d): %w", ErrSomePeopleFailed, failed, len(todo), first)
+		return sum, fmt.Errorf("%w (%d of %d): %w", ErrSomePeopleFailed, failed, len(todo)+len(libs), first)
 	}
 	if warnings > 0 {
 		return sum, ErrItemsSkipped

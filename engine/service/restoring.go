@@ -207,9 +207,9 @@ func (b *Browser) PlanRestore(ctx context.Context, req RestoreRequest) (*Restore
 				return fail(err)
 			}
 			if req.To == ToNewFolder {
-				g.dest = restore.ToNewFolder(gc, gc, b.s.restoreUser(g.Account), g.Account.HomeID, restore.NewFolderName(b.s.now()))
+				g.dest = restore.ToNewFolder(gc, restoreDrive(g.Account, gc), b.s.restoreUser(g.Account), g.Account.HomeID, restore.NewFolderName(b.s.now()))
 			} else {
-				g.dest = restore.ToOriginal(gc, gc, b.s.restoreUser(g.Account), g.Account.HomeID)
+				g.dest = restore.ToOriginal(gc, restoreDrive(g.Account, gc), b.s.restoreUser(g.Account), g.Account.HomeID) // siterestore.go
 			}
 			// Events and contacts too, without sending any invitation.
 			g.dest = restore.WithCalendarsAndContacts(g.dest, gc)
