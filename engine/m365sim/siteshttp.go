@@ -116,14 +116,17 @@ func (s *Server) siteJSONLocked(site *Site) map[string]any {
 	}
 	return map[string]any{
 		"id":                   site.ID,
-		"name":                 site.DisplayName,
+		"name":                 site.Name, // the URL segment, as site-get's example ("1drvteam")
 		"displayName":          site.DisplayName,
 		"description":          site.Description,
 		"createdDateTime":      graphTime(site.Created),
 		"lastModifiedDateTime": graphTime(last),
 		"webUrl":               s.tenant.siteWebURL(site),
 		"isPersonalSite":       false,
-		"siteCollection":       map[string]any{"hostname": s.tenant.sharePointHost()},
+		// Every simulated site is the top site of its own site collection
+		// (what getAllSites lists), so it carries the root facet.
+		"root":           map[string]any{},
+		"siteCollection": map[string]any{"hostname": s.tenant.sharePointHost(), "root": map[string]any{}},
 	}
 }
 
@@ -169,8 +172,8 @@ func (s *Server) handleGetAllSites(w http.ResponseWriter, r *http.Request) {
 }
 
 // libraryDriveJSONLocked is a library's drive resource: driveType
-// documentLibrary, its title as name, its address, the site as owner's
-// group (drive resource: owner is the group for a team site's library).
+// documentLibrary, its title as name, its address; owner is an identity
+// set with a user, as drive-list's example of document libraries shows.
 func (s *Server) libraryDriveJSONLocked(l *Library, used int64, lastMod time.Time, state string) map[string]any {
 	d := l.owner.Drive
 	return map[string]any{
@@ -182,7 +185,7 @@ func (s *Server) libraryDriveJSONLocked(l *Library, used int64, lastMod time.Tim
 		"lastModifiedDateTime": graphTime(lastMod),
 		"webUrl":               s.tenant.libraryWebURL(l),
 		"createdBy":            map[string]any{"user": map[string]any{"displayName": "System Account"}},
-		"owner":                map[string]any{"group": map[string]any{"id": l.owner.ID, "displayName": l.Site.DisplayName}},
+		"owner":                map[string]any{"user": map[string]any{"id": l.owner.ID, "displayName": l.Site.DisplayName}},
 		"quota": map[string]any{
 			"total":     d.Quota,
 			"used":      used,

@@ -46,7 +46,8 @@ type Step struct {
 }
 
 // Request is what is sent. URL starts with graph: (Graph v1.0, with an
-// access token for the fixture's signed-in user unless Auth is "none"),
+// access token for the fixture's signed-in user unless Auth is "none";
+// "app" sends an application token with Sites.Read.All instead),
 // graphhost: (Graph's origin, as graph: but without /v1.0),
 // login: (the identity platform's origin), or {var} (a saved URL).
 type Request struct {
@@ -201,7 +202,11 @@ func (f *fixture) send(t *testing.T, st *Step) *answer {
 		req.Header.Set("Content-Type", ctype)
 	}
 	if auth {
-		req.Header.Set("Authorization", "Bearer "+f.token)
+		tok := f.token
+		if rq.Auth == "app" {
+			tok = f.appToken(t) // fixture_sites_test.go
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	for k, v := range rq.Headers {
 		req.Header.Set(k, f.expand(v))

@@ -121,6 +121,7 @@ func newFixture(t *testing.T) *fixture {
 		"graphScopes":      "https://graph.microsoft.com/User.Read https://graph.microsoft.com/Files.ReadWrite.All openid profile offline_access",
 		"authorizeAtLogin": srv.BaseURL() + "/organizations/oauth2/v2.0/authorize",
 	}}
+	seedSites(t, f) // fixture_sites_test.go
 	return f
 }
 
