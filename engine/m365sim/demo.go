@@ -157,6 +157,9 @@ func GenerateDemo(seed int64, opts DemoOptions) (*Tenant, error) {
 			}
 		}
 	}
+	if err := t.addDemoSites(g); err != nil { // demosites.go
+		return nil, err
+	}
 	return t, nil
 }
 
