@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lifeboat-backup/lifeboat/engine/auth"
 	"github.com/lifeboat-backup/lifeboat/engine/catalog"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim/simtest"
+	"github.com/lifeboat-backup/lifeboat/engine/orgsetup"
 	"github.com/lifeboat-backup/lifeboat/engine/restore"
 )
 
@@ -234,4 +236,58 @@ func readContent(t *testing.T, it m365sim.DriveItem) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestCompanyBackupWithoutSitePermissionSaysSoAndGoesOn: a company set up
+// before Lifeboat asked for Sites.ReadWrite.All cannot list the sites; the
+// backup says so in plain words and everyone else is backed up.
+func TestCompanyBackupWithoutSitePermissionSaysSoAndGoesOn(t *testing.T) {
+	tn := companyTenant(t)
+	seedSite(t, tn, "sales", "Sales", m365sim.SiteTeam)
+	srv := simtest.Start(t, tn, m365sim.Options{})
+	tenant, err := TenantFromProfile(srv.Profile(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := testService(t, func(o *Options) { o.Tenant = tenant })
+	ctx := t.Context()
+	cert, err := auth.NewAppCertificate(orgsetup.DefaultDisplayName, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := tn.RegisterApplication(orgsetup.DefaultDisplayName, cert.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var perms []string
+	for _, p := range orgsetup.Permissions() {
+		if !strings.HasPrefix(p, "Sites.") {
+			perms = append(perms, p)
+		}
+	}
+	if err := tn.GrantApplicationPermissions(app.AppID, perms...); err != nil {
+		t.Fatal(err)
+	}
+	st, err := svc.companyStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save(auth.AppCredential{TenantID: tn.ID, AppID: app.AppID, ObjectID: app.ID, Current: cert, Completed: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "backup")
+	if _, err := svc.InitBackup(ctx, dir, true); err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	sum, err := svc.Backup(ctx, BackupRequest{Dir: dir, Events: BackupEvents{Note: func(s string) { notes = append(notes, s) }}})
+	if err != nil {
+		t.Fatalf("company backup: %v", err)
+	}
+	if len(sum.Accounts) != 4 {
+		t.Errorf("backed up %d accounts, want the 4 people", len(sum.Accounts))
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), "did not let Lifeboat see your company's SharePoint sites") {
+		t.Errorf("notes %q: want the sites refusal explained", notes)
+	}
 }
