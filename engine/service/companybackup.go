@@ -122,6 +122,17 @@ func (s *Service) CompanyBackup(ctx context.Context, req BackupRequest) (BackupS
 		warnings int
 		first    error
 	)
+	// The SharePoint sites' libraries (sites.go), each an account of its
+	// own, alongside the people: they share the company's OneDrive budget,
+	// which the pacer divides.
+	sitesDone := make(chan []AccountResult, 1)
+	go func() {
+		libs, err := s.backUpSites(ctx, r, cat, ts, cred.TenantID, req)
+		if err != nil {
+			libs = append(libs, AccountResult{Account: "SharePoint sites", Err: err})
+		}
+		sitesDone <- libs
+	}()
 	sem := make(chan struct{}, workers)
 	for _, p := range todo {
 		wg.Add(1)
@@ -146,13 +157,9 @@ func (s *Service) CompanyBackup(ctx context.Context, req BackupRequest) (BackupS
 		}()
 	}
 	wg.Wait()
+	libs := <-sitesDone
 	if ctx.Err() != nil {
 		return sum, ctx.Err()
-	}
-	// The SharePoint sites' libraries (sites.go), each an account of its own.
-	libs, err := s.backUpSites(ctx, r, cat, ts, cred.TenantID, req)
-	if err != nil {
-		libs = append(libs, AccountResult{Account: "SharePoint sites", Err: err})
 	}
 	for _, ar := range libs {
 		sum.add(ar)
