@@ -37,6 +37,10 @@ func (s *Service) pinDeparted(ctx context.Context, r *repo.Repository, cat *cata
 			leftByUPN[strings.ToLower(p.UPN)] = *p
 		}
 	}
+	// A deleted SharePoint site's libraries are kept the same way (sites.go).
+	if err := s.goneLibraries(left); err != nil {
+		return policy, err
+	}
 	if len(left) == 0 {
 		return policy, nil
 	}
@@ -80,6 +84,10 @@ func (s *Service) pinDeparted(ctx context.Context, r *repo.Repository, cat *cata
 	}
 	for _, id := range keep {
 		p := owner[id]
+		if strings.HasPrefix(p.ID, libraryPrefix) {
+			pins[id] = fmt.Sprintf("the last copy of the SharePoint library %s (its site was deleted on %s)", name(p), p.Left.Local().Format("2 January 2006"))
+			continue
+		}
 		pins[id] = fmt.Sprintf("the last copy of %s's data (left the company on %s)", name(p), p.Left.Local().Format("2 January 2006"))
 	}
 	policy.Pinned = pins

@@ -12,6 +12,7 @@ import (
 	"github.com/lifeboat-backup/lifeboat/engine/backup"
 	"github.com/lifeboat-backup/lifeboat/engine/catalog"
 	"github.com/lifeboat-backup/lifeboat/engine/graph"
+	"github.com/lifeboat-backup/lifeboat/engine/people"
 	"github.com/lifeboat-backup/lifeboat/engine/repo"
 	"github.com/lifeboat-backup/lifeboat/engine/sites"
 )
@@ -187,4 +188,24 @@ func (s *Service) backUpSites(ctx context.Context, r *repo.Repository, cat *cata
 	}
 	wg.Wait()
 	return out, nil
+}
+
+// goneLibraries adds to left, keyed like a person's object ID, every
+// library of a site Microsoft no longer lists: its last copy is the only
+// one, so retention keeps it as it keeps a departed person's.
+func (s *Service) goneLibraries(left map[string]people.Person) error {
+	l, err := sites.Load(s.sitesPath())
+	if err != nil {
+		return err
+	}
+	for _, st := range l.Sites {
+		if st.Gone.IsZero() {
+			continue
+		}
+		for _, lib := range st.Libraries {
+			id := libraryPrefix + lib.DriveID
+			left[id] = people.Person{ID: id, DisplayName: libraryAccountName(*st, lib), Left: st.Gone}
+		}
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim/simtest"
 	"github.com/lifeboat-backup/lifeboat/engine/orgsetup"
+	"github.com/lifeboat-backup/lifeboat/engine/repo"
 	"github.com/lifeboat-backup/lifeboat/engine/restore"
 )
 
@@ -289,5 +290,57 @@ func TestCompanyBackupWithoutSitePermissionSaysSoAndGoesOn(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(notes, "\n"), "did not let Lifeboat see your company's SharePoint sites") {
 		t.Errorf("notes %q: want the sites refusal explained", notes)
+	}
+}
+
+// TestDeletedSitesLastCopyOutlivesRetention: a site deleted in Microsoft
+// 365 is noted, and the last copy of its libraries is pinned against
+// retention, as a departed person's is.
+func TestDeletedSitesLastCopyOutlivesRetention(t *testing.T) {
+	tn := companyTenant(t)
+	st := seedSite(t, tn, "projects", "Projects", m365sim.SiteTeam)
+	if _, err := tn.PutLibraryFile(st.Libraries[0].DriveID(), "Plan.docx", m365sim.BytesContent("plan"), sitesMod); err != nil {
+		t.Fatal(err)
+	}
+	srv := simtest.Start(t, tn, m365sim.Options{})
+	tenant, err := TenantFromProfile(srv.Profile(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := testService(t, func(o *Options) { o.Tenant = tenant })
+	ctx := t.Context()
+	registerByHand(t, svc, tn)
+	dir := filepath.Join(t.TempDir(), "backup")
+	if _, err := svc.InitBackup(ctx, dir, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.DeleteSite(st.ID); err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir, Events: BackupEvents{Note: func(s string) { notes = append(notes, s) }}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), `"Projects" is no longer there`) {
+		t.Errorf("notes %q", notes)
+	}
+	r, err := svc.OpenBackup(ctx, dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	pol, err := svc.pinDeparted(ctx, r, nil, repo.Policy{KeepDaily: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, why := range pol.Pinned {
+		found = found || strings.Contains(why, "SharePoint library Projects - Documents")
+	}
+	if !found {
+		t.Errorf("pinned %v: want the deleted site's library kept", pol.Pinned)
 	}
 }
