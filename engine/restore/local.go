@@ -2,6 +2,7 @@ package restore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -25,6 +26,9 @@ type DirOptions struct {
 	// AccountFolder, when set, names a top folder per account (e.g. its
 	// e-mail address) so several accounts' items do not mix.
 	AccountFolder func(account string) string
+	// FilesFolder, when set and not "", names the folder an account's files
+	// go in instead of "OneDrive" (a SharePoint library's name, say).
+	FilesFolder func(account string) string
 	// MaxPathBytes limits the path of anything written, relative to the
 	// folder (default DefaultMaxPathBytes). Longer paths have their folder
 	// names shortened; an item whose path is still too long fails.
@@ -97,7 +101,11 @@ func (d *dirDest) components(v catalog.VersionInfo) (dirs []string, name string)
 		// so it is never lost.
 		name = truncateName(SafeName(name), MaxNameBytes-4) + ".eml"
 	} else {
-		dirs = append(dirs, filesDir)
+		top := filesDir
+		if d.o.FilesFolder != nil {
+			top = cmp.Or(d.o.FilesFolder(v.Item.Account), filesDir)
+		}
+		dirs = append(dirs, top)
 		name = SafeName(v.Name)
 	}
 	for _, c := range strings.Split(v.Folder, "/") {

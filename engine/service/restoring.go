@@ -194,6 +194,7 @@ func (b *Browser) PlanRestore(ctx context.Context, req RestoreRequest) (*Restore
 				return fail(badInput(errors.New("choose a whole folder on this computer (its full path)")))
 			}
 			var do restore.DirOptions
+			do.FilesFolder = b.s.libraryFolder(ctx, b) // siterestore.go
 			if len(distinctAccounts(items)) > 1 {
 				// Several people's things: a folder each, named by address.
 				do.AccountFolder = func(account string) string { return b.UPN(ctx, account) }

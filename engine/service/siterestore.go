@@ -27,3 +27,15 @@ func restoreDrive(a catalog.Account, gc *graph.Client) restore.Drive {
 	}
 	return gc
 }
+
+// libraryFolder names the folder a library's files go in on disk: the
+// library's name in the app ("Sales - Contracts"), not "OneDrive".
+func (s *Service) libraryFolder(ctx context.Context, b *Browser) func(account string) string {
+	return func(account string) string {
+		a, err := b.AccountByID(ctx, account)
+		if err != nil || libraryDriveID(a) == "" {
+			return ""
+		}
+		return a.DisplayName
+	}
+}

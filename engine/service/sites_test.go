@@ -172,7 +172,8 @@ func TestCompanyBackupCoversSiteLibrariesAndRestoresThem(t *testing.T) {
 		t.Errorf("restored content %q", body)
 	}
 
-	// The whole Contracts library to disk, as the next backup holds it.
+	// The whole Contracts library to disk, as the next backup holds it, in
+	// a folder named for the library.
 	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir}); err != nil {
 		t.Fatalf("third backup: %v", err)
 	}
@@ -209,7 +210,7 @@ func TestCompanyBackupCoversSiteLibrariesAndRestoresThem(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		disk, err := os.ReadFile(filepath.Join(out, "OneDrive", filepath.FromSlash(p)))
+		disk, err := os.ReadFile(filepath.Join(out, "Sales - Contracts", filepath.FromSlash(p)))
 		if err != nil {
 			t.Errorf("%s: %v", p, err)
 			continue
@@ -217,7 +218,7 @@ func TestCompanyBackupCoversSiteLibrariesAndRestoresThem(t *testing.T) {
 		if !bytes.Equal(disk, []byte(readContent(t, it))) {
 			t.Errorf("%s differs on disk", p)
 		}
-		if st, _ := os.Stat(filepath.Join(out, "OneDrive", filepath.FromSlash(p))); st != nil && !st.ModTime().Equal(it.FSModified) {
+		if st, _ := os.Stat(filepath.Join(out, "Sales - Contracts", filepath.FromSlash(p))); st != nil && !st.ModTime().Equal(it.FSModified) {
 			t.Errorf("%s: modified %v on disk, want %v", p, st.ModTime(), it.FSModified)
 		}
 	}
