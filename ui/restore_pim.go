@@ -35,7 +35,14 @@ func rwPIMPreviewObjects(it RestoreItem, pv ItemPreview, now time.Time, lead []f
 		line("When", rwEventWhen(e))
 		line("Repeats", rwEventRepeats(e))
 		line("Where", e.Location)
-		line("Calendar", rwFolderText(pv.Folder, ItemEvent)+rwWhoseSuffix(it.Account, ItemEvent))
+		cal := strings.Trim(pv.Folder, "/")
+		if cal == "" {
+			cal = "Calendar"
+		}
+		if who := rwPossessive(it.Account); who != "" {
+			cal += " (" + who + ")"
+		}
+		line("Calendar", cal)
 		line("Organizer", e.Organizer)
 		if len(e.Attendees) > 0 {
 			line("With", strings.Join(e.Attendees, ", "))

@@ -459,6 +459,9 @@ func newRWDoneStep(w *restoreWizard, req RestoreRequest, out RestoreOutcome, err
 		icon = theme.ConfirmIcon()
 		d.title = "Done"
 		lines = append(lines, rwPutBackSentence(put, req))
+		if rwHasEvents(req) && req.To != ToComputer {
+			lines = append(lines, "Meetings came back as appointments, so nobody was sent an invitation.")
+		}
 	}
 	if out.Renamed > 0 {
 		lines = append(lines, rwPick(out.Renamed, "Something with the same name was already there, so Lifeboat kept both: the restored copy has a new name next to it.",
@@ -566,24 +569,37 @@ func rwHasMail(req RestoreRequest) bool {
 	return false
 }
 
-// rwCountKinds names n things by what was chosen: emails, files or items.
+// rwCountKinds names n things by what was chosen: emails, files,
+// calendar events or contacts when all are of one kind, else items.
 func rwCountKinds(n int, req RestoreRequest) string {
-	mail, file := false, false
+	kinds := map[ItemKind]bool{}
 	for _, it := range req.Items {
-		mail = mail || it.Kind == ItemEmail
-		file = file || it.Kind == ItemFile
+		kinds[it.Kind] = true
 	}
 	for _, f := range req.Folders {
-		mail = mail || f.Kind == ItemEmail
-		file = file || f.Kind == ItemFile
+		kinds[f.Kind] = true
 	}
-	switch {
-	case mail && !file:
-		return rwCountNoun(n, ItemEmail)
-	case file && !mail:
-		return rwCountNoun(n, ItemFile)
+	if len(kinds) == 1 {
+		for k := range kinds {
+			return rwCountNoun(n, k)
+		}
 	}
 	return rwItoa(n) + rwPick(n, " item", " items")
+}
+
+// rwHasEvents says whether calendar events were chosen.
+func rwHasEvents(req RestoreRequest) bool {
+	for _, it := range req.Items {
+		if it.Kind == ItemEvent {
+			return true
+		}
+	}
+	for _, f := range req.Folders {
+		if f.Kind == ItemEvent {
+			return true
+		}
+	}
+	return false
 }
 
 func rwCountText(n int, one, many string) string {

@@ -83,7 +83,7 @@ func (t *tour) restoreEvent() error {
 	sent := len(tn.SentMessages())
 	for _, s := range []struct{ button, name, want string }{
 		{"Next", "", "Choose which version"},
-		{"Next", "", "Choose where to put it"},
+		{"Next", "restore-event-where", "Choose where to put it"},
 		{"Next", "restore-event-review", "nobody gets an invitation"},
 		{"Put it back", "restore-event-done", "Done"},
 	} {
