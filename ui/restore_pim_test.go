@@ -83,6 +83,9 @@ func TestRestoreFindsAndPreviewsAnEvent(t *testing.T) {
 	}
 	h.tap(h.w.next)
 	h.tap(h.w.next)
+	h.mustShow("Into the calendar “Calendar” in Paul Baker's calendars. If that calendar no longer exists, Lifeboat makes it again.",
+		"Lifeboat makes a calendar called “Restored by Lifeboat” with today's date, so nothing in the calendars now is touched.",
+		"Each event is saved as an .ics file, which Outlook, Apple Calendar and Google Calendar open.")
 	h.tap(h.w.next)
 	h.mustShow("Lifeboat will restore 1 calendar event (4 KB).", "1 calendar event will be put back in the calendar Calendar",
 		"Weekly planning: it was a meeting: it comes back as an appointment with its attendee list in the description, so nobody is invited")

@@ -144,8 +144,11 @@ type rwWhereStep struct {
 	radios   []*widget.RadioGroup // one option each, so each has its explanation under it
 	selected RestoreTarget
 	original *widget.Label
-	folder   *widget.Entry
-	pick     *widget.Button
+	// newFolder and computer explain the other two choices; describe
+	// words them for calendars and contacts (restore_pim.go).
+	newFolder, computer *widget.Label
+	folder              *widget.Entry
+	pick                *widget.Button
 }
 
 const (
@@ -158,12 +161,11 @@ func newRWWhereStep(w *restoreWizard) *rwWhereStep {
 	s := &rwWhereStep{w: w}
 	s.original = widget.NewLabel("")
 	s.original.Wrapping = fyne.TextWrapWord
-	newFolder := widget.NewLabel("Lifeboat makes a folder called “Restored by Lifeboat” with today's date in the mailbox " +
-		"(for emails) or the OneDrive (for files), so nothing that is there now is touched.")
+	newFolder := widget.NewLabel(rwNewFolderText)
 	newFolder.Wrapping = fyne.TextWrapWord
-	computer := widget.NewLabel("Emails are saved as .eml files that open in Outlook or Thunderbird; files keep their dates. " +
-		"Folders are kept as they were.")
+	computer := widget.NewLabel(rwComputerText)
 	computer.Wrapping = fyne.TextWrapWord
+	s.newFolder, s.computer = newFolder, computer
 	s.folder = widget.NewEntry()
 	s.folder.SetPlaceHolder("Choose a folder on this computer…")
 	s.folder.OnChanged = func(string) { w.updateButtons() }
@@ -230,7 +232,7 @@ func (s *rwWhereStep) describe(items []RestoreItem, folders []FolderChoice) {
 	case len(items) == 1 && len(folders) == 0:
 		it := items[0]
 		s.original.SetText("Into " + rwFolderText(it.Folder, it.Kind) + rwWhoseSuffix(it.Account, it.Kind) +
-			". If that folder no longer exists, Lifeboat makes it again.")
+			". If that " + rwContainerNoun(it.Kind) + " no longer exists, Lifeboat makes it again.")
 	case len(folders) == 1 && len(items) == 0:
 		f := folders[0]
 		s.original.SetText("Everything goes back into " + rwFolderText(f.Folder, f.Kind) + " as it was on " +
@@ -238,6 +240,7 @@ func (s *rwWhereStep) describe(items []RestoreItem, folders []FolderChoice) {
 	case n > 1:
 		s.original.SetText("Each one goes back into the folder it came from. Missing folders are made again.")
 	}
+	s.describePIM(items, folders)
 }
 
 func (s *rwWhereStep) destination() RestoreTarget { return s.selected }
