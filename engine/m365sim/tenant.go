@@ -49,6 +49,8 @@ type Tenant struct {
 	now     func() time.Time
 	nextIDs int64
 	outbox  []SentMessage // invitations, updates, cancellations (calendar.go)
+	// msgSizeLimit is the mailboxes' message size limit (msgsize.go).
+	msgSizeLimit int64
 	// seqTimes records when sequence numbers were reached, for drive
 	// delta with a timestamp token (drivedelta_time.go).
 	seqTimes []seqMark
