@@ -175,7 +175,9 @@ func (t *Tenant) selectUser(u *User, sel string) map[string]any {
 func (t *Tenant) hasMailbox(u *User) bool {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return !u.dir.noMailbox
+	// A user mailbox needs a licence; shared and resource mailboxes do not
+	// (lifecycle.go).
+	return !u.dir.noMailbox && (u.dir.purpose != "" || !u.dir.unlicensed)
 }
 
 func (t *Tenant) hasDrive(u *User) bool {
