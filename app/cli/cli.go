@@ -181,6 +181,7 @@ func New(o Options) *cobra.Command {
 	root.AddCommand(a.backupCommand())
 	root.AddCommand(a.scheduleCommand())
 	root.AddCommand(a.browseCommands()...)
+	root.AddCommand(a.setupCommand(), a.peopleCommand()) // company.go
 	return root
 }
 
