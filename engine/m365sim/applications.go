@@ -246,6 +246,14 @@ func (o *orgDirectory) rolesLocked(spID string, notAfter time.Time) []string {
 	return out
 }
 
+// GraphServicePrincipalID is the object ID of Microsoft Graph's service
+// principal in the tenant.
+func (t *Tenant) GraphServicePrincipalID() string {
+	t.org.mu.Lock()
+	defer t.org.mu.Unlock()
+	return t.org.graphServicePrincipalLocked(t.now().UTC()).ID
+}
+
 // ApplicationPermissions are the Graph application permissions granted
 // to the application, by value.
 func (t *Tenant) ApplicationPermissions(appID string) []string {
@@ -257,4 +265,15 @@ func (t *Tenant) ApplicationPermissions(appID string) []string {
 		return nil
 	}
 	return o.rolesLocked(sp.ID, time.Now())
+}
+
+// ServicePrincipalID is the object ID of the application's service
+// principal, "" when it has none.
+func (t *Tenant) ServicePrincipalID(appID string) string {
+	t.org.mu.Lock()
+	defer t.org.mu.Unlock()
+	if sp := t.org.spForAppIDLocked(appID); sp != nil {
+		return sp.ID
+	}
+	return ""
 }

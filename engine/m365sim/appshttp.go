@@ -144,9 +144,29 @@ func (s *Server) applicationJSON(a *Application, withKeys bool) map[string]any {
 		"requiredResourceAccess": rra,
 		"isFallbackPublicClient": nil,
 		"publicClient":           map[string]any{"redirectUris": []string{}},
-		"web":                    map[string]any{"redirectUris": []string{}, "homePageUrl": nil, "logoutUrl": nil},
-		"api":                    map[string]any{"requestedAccessTokenVersion": nil, "oauth2PermissionScopes": []any{}},
+		"web": map[string]any{"redirectUris": []string{}, "homePageUrl": nil, "logoutUrl": nil,
+			"implicitGrantSettings": map[string]any{"enableIdTokenIssuance": false, "enableAccessTokenIssuance": false}},
+		// A registration made through Graph has no requestedAccessTokenVersion
+		// (v1.0 access tokens) until someone sets it.
+		"api": map[string]any{"requestedAccessTokenVersion": nil, "acceptMappedClaims": nil, "knownClientApplications": []any{},
+			"oauth2PermissionScopes": []any{}, "preAuthorizedApplications": []any{}},
+		"appRoles":                  []any{},
+		"addIns":                    []any{},
+		"disabledByMicrosoftStatus": nil,
+		"isDeviceOnlyAuthSupported": nil,
+		"groupMembershipClaims":     nil,
+		"optionalClaims":            nil,
+		"samlMetadataUrl":           nil,
+		"tokenEncryptionKeyId":      nil,
+		"info":                      infoJSON(),
+		"parentalControlSettings":   map[string]any{"countriesBlockedForMinors": []string{}, "legalAgeGroupRule": "Allow"},
+		"verifiedPublisher":         map[string]any{"displayName": nil, "verifiedPublisherId": nil, "addedDateTime": nil},
+		"certification":             nil,
 	}
+}
+
+func infoJSON() map[string]any {
+	return map[string]any{"termsOfServiceUrl": nil, "supportUrl": nil, "privacyStatementUrl": nil, "marketingUrl": nil, "logoUrl": nil}
 }
 
 type keyCredentialInput struct {

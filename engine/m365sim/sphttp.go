@@ -59,22 +59,42 @@ func (s *Server) servicePrincipalJSON(sp *ServicePrincipal) map[string]any {
 		owner = "f8cdef31-a31e-4b4a-93e4-5f571e91255a" // Microsoft Services, the owner of first-party apps
 	}
 	return map[string]any{
-		"id":                        sp.ID,
-		"deletedDateTime":           nil,
-		"accountEnabled":            true,
-		"appDisplayName":            sp.DisplayName,
-		"appId":                     sp.AppID,
-		"appOwnerOrganizationId":    owner,
-		"appRoleAssignmentRequired": false,
-		"appRoles":                  roles,
-		"displayName":               sp.DisplayName,
-		"keyCredentials":            []any{},
-		"oauth2PermissionScopes":    []any{},
-		"servicePrincipalNames":     []string{sp.AppID},
-		"servicePrincipalType":      "Application",
-		"signInAudience":            "AzureADMyOrg",
-		"tags":                      []string{},
+		"id":                                     sp.ID,
+		"deletedDateTime":                        nil,
+		"accountEnabled":                         true,
+		"appDisplayName":                         sp.DisplayName,
+		"appId":                                  sp.AppID,
+		"appOwnerOrganizationId":                 owner,
+		"appRoleAssignmentRequired":              false,
+		"appRoles":                               roles,
+		"displayName":                            sp.DisplayName,
+		"keyCredentials":                         []any{},
+		"oauth2PermissionScopes":                 []any{},
+		"servicePrincipalNames":                  []string{sp.AppID},
+		"servicePrincipalType":                   "Application",
+		"signInAudience":                         "AzureADMyOrg",
+		"tags":                                   []string{},
+		"homepage":                               nil,
+		"logoutUrl":                              nil,
+		"publisherName":                          s.publisherName(sp),
+		"replyUrls":                              []string{},
+		"addIns":                                 []any{},
+		"info":                                   infoJSON(),
+		"passwordCredentials":                    []any{},
+		"alternativeNames":                       []string{},
+		"endpoints":                              []any{},
+		"resourceSpecificApplicationPermissions": []any{},
+		"disabledByMicrosoftStatus":              nil,
+		"verifiedPublisher":                      map[string]any{"displayName": nil, "verifiedPublisherId": nil, "addedDateTime": nil},
+		"tokenEncryptionKeyId":                   nil,
 	}
+}
+
+func (s *Server) publisherName(sp *ServicePrincipal) string {
+	if sp.AppID == graphAppID {
+		return "Microsoft Services"
+	}
+	return s.tenant.Name
 }
 
 func (s *Server) handleGetServicePrincipal(w http.ResponseWriter, r *http.Request) {

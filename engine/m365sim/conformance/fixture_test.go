@@ -80,8 +80,11 @@ func newFixture(t *testing.T) *fixture {
 	// Lifeboat's permissions plus User.ReadBasic.All, which the user-list
 	// examples need (user-list, "Permissions"): as if the administrator
 	// had granted the directory read.
+	// Paul is the Global Administrator who set the tenant up, and the token
+	// carries what organization setup asks for (appshttp.go).
 	srv, err := m365sim.NewServer(tn, m365sim.Options{ConsentedPermissions: []string{"User.Read", "User.ReadBasic.All", "Mail.ReadWrite",
-		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite"}})
+		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite", "MailboxSettings.Read",
+		"Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"}})
 	must(err)
 	t.Cleanup(func() { _ = srv.Close() })
 	tok, _, err := srv.IssueAccessToken(paul)
@@ -92,6 +95,8 @@ func newFixture(t *testing.T) *fixture {
 	must(err)
 	inbox, err := tn.EnsureFolderPath(paul, "Inbox")
 	must(err)
+	must(tn.SetDirectoryRoles(paul, m365sim.RoleGlobalAdministrator))
+	org := orgFixture(t, tn)
 	f := &fixture{tn: tn, srv: srv, token: tok, vars: map[string]string{
 		"upn":              paul,
 		"userId":           u.ID,
@@ -110,6 +115,9 @@ func newFixture(t *testing.T) *fixture {
 		"graphScopes":      "https://graph.microsoft.com/User.Read https://graph.microsoft.com/Files.ReadWrite.All openid profile offline_access",
 		"authorizeAtLogin": srv.BaseURL() + "/organizations/oauth2/v2.0/authorize",
 	}}
+	for k, v := range org {
+		f.vars[k] = v
+	}
 	return f
 }
 
