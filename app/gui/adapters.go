@@ -40,8 +40,8 @@ func (e *Env) AppDeps(setupStep int) ui.AppDeps {
 	return ui.AppDeps{
 		Accounts: accounts{e}, Destinations: destinations{e}, RecoveryKeys: recoveryKeys{e}, Scheduler: scheduler{e},
 		Backup: backupRunner{e}, Status: status{e}, History: history{e}, Preferences: preferences{e},
-		Diagnostics: diagnostics{e},
-		Version:     e.Version, SetupStep: setupStep,
+		Diagnostics: diagnostics{e}, Company: companySetup{e}, // company.go
+		Version: e.Version, SetupStep: setupStep,
 		SaveSetupStep: func(step int) {
 			if err := e.svc.SaveSetupStep(step); err != nil {
 				e.svc.Logger().Warn("saving the setup step", "err", err)
