@@ -76,7 +76,9 @@ func TestWizardOffersTheWholeCompanyFirst(t *testing.T) {
 	if w.Org.Explain.Visible() {
 		t.Error("the company explanation stays for just me")
 	}
-	q.waitFor(t, "the personal sign-in", func() bool { return w.SignIn.Step() == SignInDone && strings.Contains(w.SignIn.Body.Text, "Paul Baker") })
+	q.waitFor(t, "the personal sign-in", func() bool {
+		return w.SignIn.Step() == SignInDone && strings.Contains(w.SignIn.Body.Text, "Paul Baker")
+	})
 
 	// Back to the company, already set up: shown as done, no new sign-in.
 	w.Org.Choice.SetSelected(ChoiceCompany)
