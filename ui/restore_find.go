@@ -45,7 +45,7 @@ type rwFindStep struct {
 func newRWFindStep(w *restoreWizard) *rwFindStep {
 	f := &rwFindStep{w: w}
 	f.search = widget.NewEntry()
-	f.search.SetPlaceHolder("Search your emails and files: a subject, a file name, a person, a word…")
+	f.search.SetPlaceHolder("Search your emails, files, calendars and contacts: a subject, a name, a person, a word…")
 	f.search.OnChanged = f.typed
 	f.search.OnSubmitted = func(string) { f.runSearchNow() }
 	f.search.ActionItem = widget.NewButtonWithIcon("", theme.SearchIcon(), f.runSearchNow)
@@ -113,7 +113,7 @@ func (f *rwFindStep) tabShown(t *container.TabItem) {
 }
 
 func (f *rwFindStep) loadDeleted() {
-	f.delStatus.SetText("Looking for deleted emails and files…")
+	f.delStatus.SetText("Looking for what was deleted…")
 	f.w.bg(func(ctx context.Context) func() {
 		items, err := f.w.svc.RecentlyDeleted(ctx, 500)
 		return func() {
@@ -125,7 +125,7 @@ func (f *rwFindStep) loadDeleted() {
 			case len(items) == 0:
 				f.delStatus.SetText("Nothing has been deleted since your first backup.")
 			default:
-				f.delStatus.SetText("Deleted emails and files, most recently deleted first.")
+				f.delStatus.SetText("What was deleted (emails, files, appointments, contacts), most recently deleted first.")
 			}
 			f.deleted.setItems(items)
 		}
@@ -669,7 +669,7 @@ func newRWPreviewPane(w *restoreWizard) *rwPreviewPane {
 
 func (p *rwPreviewPane) clear() {
 	p.gen++
-	hint := widget.NewLabel("Choose an email or a file to see it here.")
+	hint := widget.NewLabel("Choose something in the list to see it here.")
 	hint.Wrapping = fyne.TextWrapWord
 	hint.Importance = widget.LowImportance
 	p.box.Objects = []fyne.CanvasObject{hint}

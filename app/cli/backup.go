@@ -32,11 +32,11 @@ type backupFlags struct {
 func (a *app) backupCommand() *cobra.Command {
 	var o backupFlags
 	cmd := &cobra.Command{
-		Use:   "backup --to DIR [--account A] [--only mail|onedrive] [--json]",
-		Short: "Back up Microsoft 365 mail and OneDrive to a backup folder",
-		Long: "Back up the mailbox and OneDrive of every signed-in account (or only --account) into the\n" +
-			"backup folder. The first backup copies everything; later ones only what changed. An\n" +
-			"interrupted backup continues where it stopped when run again.\n\n" +
+		Use:   "backup --to DIR [--account A] [--only mail|onedrive|calendar|contacts] [--json]",
+		Short: "Back up Microsoft 365 mail, OneDrive, calendars and contacts to a backup folder",
+		Long: "Back up the mail, calendars, contacts and OneDrive of every signed-in account (or only\n" +
+			"--account) into the backup folder. The first backup copies everything; later ones only\n" +
+			"what changed. An interrupted backup continues where it stopped when run again.\n\n" +
 			"Exit codes: 0 done, 4 done but some items were skipped (listed; they are tried again\n" +
 			"next time), 3 sign-in needed (run `lifeboat login`), 5 backup drive not found, 1 failed.",
 		Args: requireArgs(cobra.NoArgs),
@@ -46,7 +46,7 @@ func (a *app) backupCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.clientID, "client-id", "", "application (client) ID to sign in with; also LIFEBOAT_CLIENT_ID")
 	f.StringVar(&o.account, "account", "", "back up only this signed-in account (e-mail address or account ID)")
-	f.StringVar(&o.only, "only", "", "back up only mail or only onedrive")
+	f.StringVar(&o.only, "only", "", "back up only mail, onedrive, calendar or contacts")
 	f.BoolVar(&o.json, "json", false, "print machine-readable progress events, one JSON object a line")
 	f.BoolVar(&o.scheduled, "scheduled", false, "run as the scheduled backup (see 'lifeboat schedule'): find the drive, wait for a running backup, prune weekly, notify")
 	f.BoolVar(&o.onlyWhenConnected, "only-when-connected", false, "with --scheduled: skip quietly when the backup drive is not connected")
@@ -65,8 +65,12 @@ func (a *app) backup(cmd *cobra.Command, o backupFlags) error {
 		scope = backup.ScopeMail
 	case "onedrive":
 		scope = backup.ScopeOneDrive
+	case "calendar", "calendars":
+		scope = backup.ScopeCalendar
+	case "contacts":
+		scope = backup.ScopeContacts
 	default:
-		return usageError{fmt.Errorf("--only %q: use mail or onedrive", o.only)}
+		return usageError{fmt.Errorf("--only %q: use mail, onedrive, calendar or contacts", o.only)}
 	}
 	svc, err := a.service(o.common, usesSignIn|usesBackup, func(so *service.Options) {
 		if o.checkpoint > 0 {

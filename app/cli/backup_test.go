@@ -68,8 +68,8 @@ func TestBackupCommand(t *testing.T) {
 		!strings.Contains(errOut, "backup drive not found") {
 		t.Errorf("missing drive: exit %d\n%s", code, errOut)
 	}
-	if code, _, _ := lifeboat(t, ctx, withP("backup", "--to", dir, "--only", "calendar")...); code != exitUsage {
-		t.Errorf("--only calendar: exit %d", code)
+	if code, _, _ := lifeboat(t, ctx, withP("backup", "--to", dir, "--only", "diary")...); code != exitUsage {
+		t.Errorf("--only diary: exit %d", code)
 	}
 
 	if code, out, errOut := lifeboat(t, ctx, withP("logout", "--secret-store", "file")...); code != exitOK {

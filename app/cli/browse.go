@@ -19,9 +19,10 @@ import (
 // their output:
 //   - ITEM is a version handle, "v123" (catalog.VersionInfo.ID): find and ls
 //     print the version they show, versions prints every version;
-//   - PATH is ACCOUNT/mail/FOLDER/... or ACCOUNT/files/FOLDER/.../NAME, where
-//     ACCOUNT is the e-mail address (ls without a PATH lists them); ACCOUNT
-//     alone means everything of that account.
+//   - PATH is ACCOUNT/mail/FOLDER/..., ACCOUNT/files/FOLDER/.../NAME,
+//     ACCOUNT/calendar/CALENDAR/SUBJECT or ACCOUNT/contacts/Contacts/FOLDER/NAME,
+//     where ACCOUNT is the e-mail address (ls without a PATH lists them);
+//     ACCOUNT alone means everything of that account.
 
 // browseFlags are the flags shared by ls, find, versions and restore.
 type browseFlags struct {
@@ -64,9 +65,10 @@ func (a *app) browseCommands() []*cobra.Command {
 	var at string
 	ls := &cobra.Command{
 		Use:   "ls [--at DATE|SNAPSHOT] [PATH]",
-		Short: "List mail folders and OneDrive folders as they were in a backup",
+		Short: "List mail, OneDrive, calendar and contact folders as they were in a backup",
 		Long: "List what the backup held at a point in time (the newest backup by default). PATH is\n" +
-			"ACCOUNT/mail/FOLDER... or ACCOUNT/files/FOLDER...; without it, the accounts are listed.\n" +
+			"ACCOUNT/mail/FOLDER..., ACCOUNT/files/FOLDER..., ACCOUNT/calendar/CALENDAR or\n" +
+			"ACCOUNT/contacts/Contacts/FOLDER...; without it, the accounts are listed.\n" +
 			"Each item starts with its handle (v123) for `lifeboat versions` and `lifeboat restore`.\n" +
 			"--at takes a date (2026-03-14), a date and time (\"2026-03-14 15:04\"), or a snapshot ID.",
 		Args: requireArgs(cobra.MaximumNArgs(1)),
@@ -83,10 +85,11 @@ func (a *app) browseCommands() []*cobra.Command {
 
 	var ff findFlags
 	find := &cobra.Command{
-		Use:   "find QUERY [--from DATE --until DATE --mail|--files --folder F --deleted]",
-		Short: "Search every backup for mail and files",
-		Long: "Search subjects, senders and recipients, message text, attachment names, and file names\n" +
-			"and paths, across every backup, newest first. Words must all match; \"quotes\" make a\n" +
+		Use:   "find QUERY [--from DATE --until DATE --mail|--files|--calendar|--contacts --folder F --deleted]",
+		Short: "Search every backup for mail, files, calendar events and contacts",
+		Long: "Search subjects, senders and recipients, message text, attachment names, file names and\n" +
+			"paths, events (subject, people, place) and contacts (names, e-mail addresses, companies,\n" +
+			"phone numbers), across every backup, newest first. Words must all match; \"quotes\" make a\n" +
 			"phrase and budg* a prefix. --deleted shows only what has since been deleted (with no\n" +
 			"QUERY: everything deleted, most recently deleted first).",
 		Args: requireArgs(cobra.ArbitraryArgs),
@@ -98,6 +101,8 @@ func (a *app) browseCommands() []*cobra.Command {
 	f.StringVar(&ff.until, "until", "", "only items dated on or before this date")
 	f.BoolVar(&ff.mail, "mail", false, "only mail")
 	f.BoolVar(&ff.files, "files", false, "only files")
+	f.BoolVar(&ff.calendar, "calendar", false, "only calendar events")
+	f.BoolVar(&ff.contacts, "contacts", false, "only contacts")
 	f.StringVar(&ff.folder, "folder", "", "only in this folder and below (Inbox/Invoices, Documents)")
 	f.BoolVar(&ff.deleted, "deleted", false, "only items that have been deleted")
 	f.StringVar(&ff.account, "account", "", "only this account (e-mail address)")
@@ -115,8 +120,13 @@ func (a *app) browseCommands() []*cobra.Command {
 
 // kindSegment is the PATH segment of a kind.
 func kindSegment(k catalog.ItemKind) string {
-	if k == catalog.KindMail {
+	switch k {
+	case catalog.KindMail:
 		return "mail"
+	case catalog.KindEvent:
+		return "calendar"
+	case catalog.KindContact:
+		return "contacts"
 	}
 	return "files"
 }
@@ -144,8 +154,12 @@ func parsePath(ctx context.Context, b *service.Browser, p string) (location, err
 		loc.kind = catalog.KindMail
 	case "files", "onedrive":
 		loc.kind = catalog.KindFile
+	case "calendar", "calendars":
+		loc.kind = catalog.KindEvent
+	case "contacts":
+		loc.kind = catalog.KindContact
 	default:
-		return loc, usageError{fmt.Errorf("path %q: after the account comes mail or files", p)}
+		return loc, usageError{fmt.Errorf("path %q: after the account comes mail, files, calendar or contacts", p)}
 	}
 	if len(parts) == 3 {
 		loc.folder = parts[2]
@@ -328,19 +342,22 @@ func splitLast(p string) (parent, name string) {
 type findFlags struct {
 	from, until, folder, account string
 	mail, files, deleted         bool
+	calendar, contacts           bool
 	limit                        int
 }
 
 func (a *app) find(cmd *cobra.Command, o browseFlags, ff findFlags, text string) error {
 	ctx := cmd.Context()
 	req := service.FindRequest{Text: strings.TrimSpace(text), Folder: ff.folder, DeletedOnly: ff.deleted, Limit: ff.limit}
-	switch {
-	case ff.mail && ff.files:
-		return usageError{errors.New("--mail and --files: choose one (or neither for both)")}
-	case ff.mail:
-		req.Kind = catalog.KindMail
-	case ff.files:
-		req.Kind = catalog.KindFile
+	kinds := 0
+	for k, on := range map[catalog.ItemKind]bool{catalog.KindMail: ff.mail, catalog.KindFile: ff.files, catalog.KindEvent: ff.calendar, catalog.KindContact: ff.contacts} {
+		if on {
+			req.Kind = k
+			kinds++
+		}
+	}
+	if kinds > 1 {
+		return usageError{errors.New("--mail, --files, --calendar and --contacts: choose one (or none for everything)")}
 	}
 	var err error
 	if ff.from != "" {

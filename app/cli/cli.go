@@ -180,8 +180,11 @@ func New(o Options) *cobra.Command {
 	root.AddCommand(a.repoCommands()...)
 	root.AddCommand(a.backupCommand())
 	root.AddCommand(a.scheduleCommand())
+	root.AddCommand(a.statusCommand())
 	root.AddCommand(a.browseCommands()...)
+	root.AddCommand(a.exportCommand())
 	root.AddCommand(a.offsiteCommand(), a.alarmCommand())
+	root.AddCommand(a.setupCommand(), a.peopleCommand()) // company.go
 	return root
 }
 

@@ -136,17 +136,22 @@ func (a *app) repoCommands() []*cobra.Command {
 	f.DurationVar(&pf.grace, "grace", repo.DefaultPruneGrace, "never delete data written less than this long ago (0: no grace period)")
 	_ = f.MarkHidden("grace")
 
+	var salvage bool
 	repair := &cobra.Command{
-		Use:   "repair --backup DIR",
+		Use:   "repair --backup DIR [--salvage]",
 		Short: "Rebuild the backup's index from its data files, and this computer's catalog",
 		Long: "Rebuild the backup's index from the data files alone, when verify reports a damaged or\n" +
 			"missing index, or data left unindexed by an interrupted run. Nothing is deleted.\n" +
+			"With --salvage, when verify --read-data found damaged data: read back every byte, leave\n" +
+			"out of the index what cannot be read, and say which emails and files that loses, so that\n" +
+			"everything else restores and later backups work again.\n" +
 			"Then check this computer's catalog of the backup (what search and browsing use) and, when\n" +
 			"it is missing or damaged, restore the newest copy stored in the backup.",
 		Args: requireArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, args []string) error { return a.repair(cmd, ro) },
+		RunE: func(cmd *cobra.Command, args []string) error { return a.repair(cmd, ro, salvage) },
 	}
 	addBackupFlags(repair, &ro)
+	repair.Flags().BoolVar(&salvage, "salvage", false, "read every byte and drop what cannot be read, saying what is lost")
 
 	var unlockAll bool
 	unlock := &cobra.Command{
@@ -198,6 +203,9 @@ func (a *app) init(cmd *cobra.Command, o folderFlags) error {
 	fmt.Fprintf(w, "Created a new Lifeboat backup in %s.\n\n", dir)
 	fmt.Fprintf(w, "Recovery key:\n\n    %s\n\n", nb.RecoveryKey)
 	fmt.Fprintf(w, "%s\nThis is the only time Lifeboat shows it.\n\n", recoveryKeyWarning)
+	for _, warn := range nb.Warnings {
+		fmt.Fprintf(a.stderr, "warning: %s\n", warn)
+	}
 	if nb.KeychainErr != nil {
 		fmt.Fprintf(a.stderr, "warning: the backup is created, but this computer cannot keep a key for it: %v\n"+
 			"Until that is fixed, give the recovery key to open it (--recovery-key or LIFEBOAT_RECOVERY_KEY).\n", nb.KeychainErr)
@@ -383,15 +391,17 @@ func printPrune(w interface{ Write([]byte) (int, error) }, res service.PruneResu
 	}
 }
 
-func (a *app) repair(cmd *cobra.Command, o folderFlags) error {
+func (a *app) repair(cmd *cobra.Command, o folderFlags, salvage bool) error {
 	svc, r, err := a.open(cmd, o)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	res, err := svc.Repair(cmd.Context(), r)
+	res, err := svc.RepairWith(cmd.Context(), r, service.RepairOptions{Salvage: salvage})
 	w := a.stdout
-	if rep := res.Index; rep != nil {
+	if sv := res.Salvage; sv != nil {
+		printSalvage(w, sv, res.Took)
+	} else if rep := res.Index; rep != nil {
 		fmt.Fprintf(w, "Rebuilt the index from %d data files (%d blobs): wrote %d index files, removed %d old ones.\n",
 			rep.Packs, rep.Blobs, rep.IndexesWritten, rep.IndexesRemoved)
 		for _, p := range rep.Problems {

@@ -26,13 +26,17 @@ func (a *app) restoreCommand() *cobra.Command {
 	var ro restoreFlags
 	cmd := &cobra.Command{
 		Use:   "restore (ITEM|PATH|ACCOUNT... | --all) (--to-original | --to-new-folder | --to-dir DIR) [--at DATE] [--conflict rename|overwrite|skip] [--dry-run]",
-		Short: "Put mail and files back, or save them to a folder on this computer",
+		Short: "Put mail, files, events and contacts back, or save them to a folder on this computer",
 		Long: "Restore items (v123, as find, ls and versions print them), whole folders (a PATH as ls\n" +
-			"prints it), everything of an account (its e-mail address: mail and files), or everyone's\n" +
-			"(--all):\n" +
-			"  --to-original    back where they were (missing folders are recreated)\n" +
-			"  --to-new-folder  into a new folder \"Restored by Lifeboat <date>\" in the mailbox or OneDrive\n" +
-			"  --to-dir DIR     into a folder on this computer: mail as .eml files, files with their dates\n" +
+			"prints it), everything of an account (its e-mail address: mail, files, calendars and\n" +
+			"contacts), or everyone's (--all):\n" +
+			"  --to-original    back where they were (missing folders and calendars are recreated)\n" +
+			"  --to-new-folder  into a new folder \"Restored by Lifeboat <date>\" in the mailbox, OneDrive,\n" +
+			"                   calendar and contacts\n" +
+			"  --to-dir DIR     into a folder on this computer: mail as .eml files, files with their dates,\n" +
+			"                   events as .ics and contacts as .vcf files\n" +
+			"A restore never sends a meeting invitation: a meeting comes back as an appointment with its\n" +
+			"attendee list in its description.\n" +
 			"--at restores each item as it was at that date (folders: as the backup of that time held them).\n" +
 			"When something is already there: rename keeps both (default), overwrite replaces it, skip\n" +
 			"leaves it. --dry-run shows what would happen and changes nothing. An interrupted restore\n" +
@@ -226,6 +230,9 @@ func (p *restorePrinter) plan(g *service.RestoreGroup, dryRun bool) {
 			j.Action = "fail"
 			printJSON(p.w, j)
 		}
+		for _, n := range pl.Notes {
+			printJSON(p.w, map[string]any{"event": "note", "text": n})
+		}
 		return
 	}
 	verb := "Restoring"
@@ -246,6 +253,9 @@ func (p *restorePrinter) plan(g *service.RestoreGroup, dryRun bool) {
 	}
 	for _, f := range pl.Failures {
 		fmt.Fprintf(p.w, "  %-9s %-8s %s: %v\n", "cannot", handle(f.Step.Item), printable(f.Step.Path), f.Err)
+	}
+	for _, n := range pl.Notes {
+		fmt.Fprintf(p.w, "Note: %s\n", printable(n))
 	}
 	if dryRun {
 		c := pl.Counts()

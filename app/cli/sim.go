@@ -295,6 +295,7 @@ func (a *app) simControlCommands() []*cobra.Command {
 			return call(cmd, "faults", r)
 		}}
 	cmds = append(cmds, approve, decline, revoke, expireTok, faults)
+	cmds = append(cmds, a.simOrgCommands(call)...)
 	return cmds
 }
 

@@ -41,6 +41,7 @@ func (e *Env) AppDeps(setupStep int) ui.AppDeps {
 		Accounts: accounts{e}, Destinations: destinations{e}, RecoveryKeys: recoveryKeys{e}, Scheduler: scheduler{e},
 		Backup: backupRunner{e}, Status: status{e}, History: history{e}, Preferences: preferences{e},
 		Diagnostics: diagnostics{e}, Offsite: offsiteSetup{e}, Alarm: alarm{e},
+		Company: companySetup{e}, // company.go
 		Version: e.Version, SetupStep: setupStep,
 		SaveSetupStep: func(step int) {
 			if err := e.svc.SaveSetupStep(step); err != nil {
@@ -229,6 +230,7 @@ func (s status) Status(ctx context.Context) (ui.Status, error) {
 	st, err := s.e.svc.Status(ctx)
 	out := ui.Status{LastGood: st.LastGood, LastRun: st.LastRun, LastRunFailed: st.LastRunFailed, NextRun: st.NextRun,
 		Destination: st.Destination, Connected: st.Connected, Free: st.Free, Warnings: st.Warnings}
+	out.Holds = holdings(ctx, s.e.svc)
 	s.e.addCopies(&out) // offsite.go
 	return out, err
 }

@@ -103,15 +103,25 @@ func parseVersionHandle(s string) (int64, error) {
 }
 
 func catalogKind(k ui.ItemKind) catalog.ItemKind {
-	if k == ui.ItemFile {
+	switch k {
+	case ui.ItemFile:
 		return catalog.KindFile
+	case ui.ItemEvent:
+		return catalog.KindEvent
+	case ui.ItemContact:
+		return catalog.KindContact
 	}
 	return catalog.KindMail
 }
 
 func uiKind(k catalog.ItemKind) ui.ItemKind {
-	if k == catalog.KindFile {
+	switch k {
+	case catalog.KindFile:
 		return ui.ItemFile
+	case catalog.KindEvent:
+		return ui.ItemEvent
+	case catalog.KindContact:
+		return ui.ItemContact
 	}
 	return ui.ItemEmail
 }
@@ -137,6 +147,9 @@ func (s *restoreService) item(ctx context.Context, h service.Hit) (ui.RestoreIte
 		return ui.RestoreItem{}, problem(err)
 	}
 	sum := service.SummarizeMail(v)
+	if v.Item.Kind == catalog.KindEvent || v.Item.Kind == catalog.KindContact {
+		sum.From = service.SummarizePIM(v)
+	}
 	return ui.RestoreItem{ID: versionHandle(v), Item: itemHandle(v.Item), Kind: uiKind(v.Item.Kind), Account: uiAccount(a),
 		Name: v.Name, Folder: v.Folder, Date: v.Time, Size: v.Size, Deleted: h.Deleted, From: sum.From, Attachment: sum.HasAttachments}, nil
 }
@@ -251,6 +264,7 @@ func (s *restoreService) Preview(ctx context.Context, it ui.RestoreItem) (ui.Ite
 	for _, a := range pv.Attachments {
 		out.Attachments = append(out.Attachments, ui.PreviewAttachment{Name: a.Name, Size: a.Size})
 	}
+	pimPreview(pv, &out)
 	return out, nil
 }
 
@@ -317,6 +331,9 @@ func (s *restoreService) Plan(ctx context.Context, req ui.RestoreRequest) (ui.Re
 // owner knows it.
 func planStep(st restore.Step, req ui.RestoreRequest) ui.PlanStep {
 	ps := ui.PlanStep{Kind: uiKind(st.Item.Item.Kind), Name: st.Item.Name, Where: stepWhere(st, req)}
+	if st.Reason == restore.MeetingNote {
+		ps.Note = meetingNote
+	}
 	switch st.Action {
 	case restore.ActionRename:
 		ps.Action, ps.NewName = ui.PlanRename, st.Name
@@ -336,6 +353,9 @@ func stepWhere(st restore.Step, req ui.RestoreRequest) string {
 	folder := strings.Trim(st.Folder, "/")
 	if req.To == ui.ToComputer {
 		return filepath.Join(req.Dir, filepath.FromSlash(folder))
+	}
+	if k := st.Item.Item.Kind; k == catalog.KindEvent || k == catalog.KindContact {
+		return pimWhere(st)
 	}
 	if st.Item.Item.Kind == catalog.KindFile {
 		if folder == "" {
@@ -390,6 +410,9 @@ func (s *restoreService) Restore(ctx context.Context, req ui.RestoreRequest, pro
 
 // webURL is where the owner sees restored mail or files on the web.
 func webURL(a catalog.Account, req ui.RestoreRequest) string {
+	if u := pimWebURL(a, req); u != "" {
+		return u
+	}
 	mail := false
 	for _, it := range req.Items {
 		mail = mail || it.Kind == ui.ItemEmail

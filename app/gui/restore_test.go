@@ -659,7 +659,7 @@ func TestRestoreWizardWithTheRealEngine(t *testing.T) {
 	e := newRestoreEnv(t)
 	dir := t.TempDir()
 	d := newWizardDriver(t, e.svc, dir)
-	d.until("Find what you want back", "Choose an email or a file to see it here.")
+	d.until("Find what you want back", "Choose something in the list to see it here.")
 	d.shot("1-find-empty")
 
 	entry := d.find(func(o fyne.CanvasObject) bool { _, ok := o.(*widget.Entry); return ok }).(*widget.Entry)
@@ -672,7 +672,7 @@ func TestRestoreWizardWithTheRealEngine(t *testing.T) {
 	// Recently deleted shows both things that were deleted.
 	tabs := d.find(func(o fyne.CanvasObject) bool { _, ok := o.(*container.AppTabs); return ok }).(*container.AppTabs)
 	tabs.SelectIndex(3)
-	d.until("Deleted emails and files, most recently deleted first.", "todo.txt", "Quarterly invoice Q1 – flour")
+	d.until("What was deleted (emails, files, appointments, contacts), most recently deleted first.", "todo.txt", "Quarterly invoice Q1 – flour")
 	d.shot("3-find-recently-deleted")
 	tabs.SelectIndex(1)
 	d.until("All folders", "Inbox", "(latest)")

@@ -27,6 +27,8 @@ type MailMetadata struct {
 	Flag       string // notFlagged, flagged, complete
 	Categories []string
 	Importance string // low, normal, high
+	// Links are the message's links to files (links.go).
+	Links []Link
 }
 
 // ParseMailMetadata reads a mail Version's Metadata (as written by a mail
@@ -42,6 +44,7 @@ func ParseMailMetadata(b []byte) (MailMetadata, error) {
 		Flag       string     `json:"flag"`
 		Categories []string   `json:"categories"`
 		Importance string     `json:"importance"`
+		Links      []Link     `json:"links"`
 	}
 	if len(b) == 0 {
 		return MailMetadata{}, nil
@@ -50,7 +53,7 @@ func ParseMailMetadata(b []byte) (MailMetadata, error) {
 		return MailMetadata{}, fmt.Errorf("backup: mail metadata: %w", err)
 	}
 	out := MailMetadata{From: m.From, To: m.To, Cc: m.Cc, IsRead: m.IsRead, IsDraft: m.IsDraft, Flag: m.Flag,
-		Categories: m.Categories, Importance: m.Importance}
+		Categories: m.Categories, Importance: m.Importance, Links: m.Links}
 	if m.Sent != nil {
 		out.Sent = *m.Sent
 	}

@@ -309,6 +309,8 @@ type fetched struct {
 	// served is set when OneDrive served other bytes than the hash it
 	// reports, twice alike: the hash of what was kept.
 	served string
+	// links are the message's links to files (links.go).
+	links []Link
 }
 
 // page applies one page of a folder's delta.
@@ -382,9 +384,14 @@ func (mr *mailRun) page(ctx context.Context, f *mailFolder, page []graph.Message
 				}
 				continue
 			}
-			msg.Content, info = r.ref, &r.info
+			msg.Content, info, msg.Links, msg.LinksListed = r.ref, &r.info, r.links, msg.HasAttachments
 		} else {
 			msg.Content = j.ref
+			links, listed, lerr := mr.keptLinks(ctx, f, j.m)
+			if lerr != nil {
+				return errors.Join(err, lerr)
+			}
+			msg.Links, msg.LinksListed = links, listed
 			ru.mu.Lock()
 			ru.res.Reused++
 			ru.mu.Unlock()
@@ -459,7 +466,11 @@ func (mr *mailRun) fetch(ctx context.Context, m graph.MessageMeta) (fetched, err
 	if err != nil {
 		return fetched{}, err
 	}
-	return fetched{ref: ref, info: parseMIME(cap.buf), ok: true}, nil
+	links, err := mr.links(ctx, m)
+	if err != nil {
+		return mr.failed(ctx, err)
+	}
+	return fetched{ref: ref, info: parseMIME(cap.buf), ok: true, links: links}, nil
 }
 
 // saveDownload streams a download into the repository and counts it.
@@ -500,7 +511,8 @@ func (mr *mailRun) failed(ctx context.Context, err error) (fetched, error) {
 // upsert records a message in the catalog.
 func (mr *mailRun) upsert(f *mailFolder, m *Message, info *mimeInfo) error {
 	meta, err := json.Marshal(mailMeta{From: m.From, To: m.To, Cc: m.Cc, Bcc: m.Bcc, Sent: m.Sent, IsRead: m.IsRead, IsDraft: m.IsDraft,
-		Flag: m.Flag, Categories: m.Categories, Importance: m.Importance, HasAttachments: m.HasAttachments, ConversationID: m.ConversationID, DraftChangeKey: draftKey(m)})
+		Flag: m.Flag, Categories: m.Categories, Importance: m.Importance, HasAttachments: m.HasAttachments, ConversationID: m.ConversationID, DraftChangeKey: draftKey(m),
+		Links: m.Links})
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
@@ -540,6 +552,7 @@ type mailMeta struct {
 	Importance     string   `json:"importance,omitempty"`
 	HasAttachments bool     `json:"hasAttachments,omitempty"`
 	ConversationID string   `json:"conversationId,omitempty"`
+	Links          []Link   `json:"links,omitempty"`
 	// DraftChangeKey is a draft's changeKey: a draft's MIME changes as it
 	// is edited, so an interrupted run may reuse stored content for it only
 	// when the changeKey is the same.

@@ -73,26 +73,32 @@ type page struct {
 
 // Message is one email as a snapshot records it.
 type Message struct {
-	ID                string          `json:"id"`
-	ChangeKey         string          `json:"changeKey,omitempty"`
-	InternetMessageID string          `json:"internetMessageId,omitempty"`
-	Subject           string          `json:"subject,omitempty"`
-	From              Person          `json:"from,omitzero"`
-	Sender            Person          `json:"sender,omitzero"`
-	To                []Person        `json:"to,omitempty"`
-	Cc                []Person        `json:"cc,omitempty"`
-	Bcc               []Person        `json:"bcc,omitempty"`
-	Received          time.Time       `json:"received,omitzero"`
-	Sent              time.Time       `json:"sent,omitzero"`
-	Modified          time.Time       `json:"modified,omitzero"`
-	IsRead            bool            `json:"isRead,omitempty"`
-	IsDraft           bool            `json:"isDraft,omitempty"`
-	Flag              string          `json:"flag,omitempty"`
-	Categories        []string        `json:"categories,omitempty"`
-	Importance        string          `json:"importance,omitempty"`
-	ConversationID    string          `json:"conversationId,omitempty"`
-	HasAttachments    bool            `json:"hasAttachments,omitempty"`
-	Content           repo.ContentRef `json:"content"` // the MIME
+	ID                string    `json:"id"`
+	ChangeKey         string    `json:"changeKey,omitempty"`
+	InternetMessageID string    `json:"internetMessageId,omitempty"`
+	Subject           string    `json:"subject,omitempty"`
+	From              Person    `json:"from,omitzero"`
+	Sender            Person    `json:"sender,omitzero"`
+	To                []Person  `json:"to,omitempty"`
+	Cc                []Person  `json:"cc,omitempty"`
+	Bcc               []Person  `json:"bcc,omitempty"`
+	Received          time.Time `json:"received,omitzero"`
+	Sent              time.Time `json:"sent,omitzero"`
+	Modified          time.Time `json:"modified,omitzero"`
+	IsRead            bool      `json:"isRead,omitempty"`
+	IsDraft           bool      `json:"isDraft,omitempty"`
+	Flag              string    `json:"flag,omitempty"`
+	Categories        []string  `json:"categories,omitempty"`
+	Importance        string    `json:"importance,omitempty"`
+	ConversationID    string    `json:"conversationId,omitempty"`
+	HasAttachments    bool      `json:"hasAttachments,omitempty"`
+	// Links are the links to files attached to the message (links.go):
+	// its MIME does not carry them.
+	Links []Link `json:"links,omitempty"`
+	// LinksListed: the message's attachments were listed for links (a
+	// message with attachments backed up before links were kept was not).
+	LinksListed bool            `json:"linksListed,omitempty"`
+	Content     repo.ContentRef `json:"content"` // the MIME
 }
 
 // Person is an e-mail address with its display name.

@@ -1,8 +1,13 @@
 package m365sim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"strings"
 	"time"
 )
@@ -119,12 +124,30 @@ func (t *Tenant) addDemoPIM(g *demoGen, ui int) error {
 	return nil
 }
 
-// demoPhoto is a small, valid JPEG-shaped blob unique to a name (the
-// simulator does not look inside photos).
+// demoPhoto is a small JPEG unique to a name: a head-and-shoulders
+// silhouette on a colour of its own, so a contact card shows a picture.
 func demoPhoto(name string) []byte {
-	b := []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
-	for i := 0; i < 256; i++ {
-		b = append(b, name[i%len(name)]^byte(i))
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	v := h.Sum32()
+	bg := color.RGBA{uint8(90 + v%120), uint8(90 + (v>>8)%120), uint8(90 + (v>>16)%120), 255}
+	fg := color.RGBA{245, 245, 245, 255}
+	const n = 96
+	img := image.NewRGBA(image.Rect(0, 0, n, n))
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			c := bg
+			dx, dy := x-n/2, y-38
+			head := dx*dx+dy*dy <= 17*17
+			bx, by := x-n/2, y-100
+			body := bx*bx+by*by <= 40*40
+			if head || body {
+				c = fg
+			}
+			img.SetRGBA(x, y, c)
+		}
 	}
-	return append(b, 0xff, 0xd9)
+	var b bytes.Buffer
+	_ = jpeg.Encode(&b, img, &jpeg.Options{Quality: 85})
+	return b.Bytes()
 }

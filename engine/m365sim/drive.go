@@ -90,11 +90,11 @@ func writeDriveItemNotFound(w http.ResponseWriter) {
 // the signed-in user's own drive only).
 func (s *Server) driveOwner(w http.ResponseWriter, r *http.Request, driveID string) *User {
 	owner := s.tenant.driveOwner(driveID)
-	if owner == nil {
+	if owner == nil || !s.tenant.hasDrive(owner) {
 		writeDriveItemNotFound(w)
 		return nil
 	}
-	if sess := sessionFrom(r.Context()); sess == nil || sess.User != owner {
+	if sess := sessionFrom(r.Context()); sess == nil || !sess.App && sess.User != owner {
 		writeDriveError(w, http.StatusForbidden, "accessDenied", "Access denied. You do not have permission to perform this action or access this resource.")
 		return nil
 	}
@@ -105,7 +105,7 @@ func (s *Server) driveOwner(w http.ResponseWriter, r *http.Request, driveID stri
 func (t *Tenant) driveOwner(driveID string) *User {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	for _, u := range t.users {
+	for _, u := range t.driveHoldersLocked() { // a deleted user's OneDrive is kept a while (lifecycle.go)
 		if u.Drive != nil && u.Drive.ID == driveID {
 			return u
 		}
@@ -768,7 +768,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	)
 	t := s.tenant
 	t.mu.RLock()
-	for _, u := range t.users {
+	for _, u := range t.driveHoldersLocked() {
 		if u.Drive == nil || u.Drive.ID != driveID {
 			continue
 		}

@@ -16,9 +16,14 @@ func (s *Server) graphRoutes() http.Handler {
 	mux := http.NewServeMux()
 	s.userRoute(mux, "GET", "", false, s.handleGetUser)
 	mux.HandleFunc("GET /users", s.handleListUsers)
+	s.mailboxSettingsRoutes(mux)
+	s.applicationRoutes(mux)
+	s.lifecycleRoutes(mux)
+	s.userRoute(mux, "GET", "/memberOf", false, s.handleMemberOf)
 	s.mailRoutes(mux)
 	s.driveRoutes(mux)
 	s.mailWriteRoutes(mux)
+	s.attachmentRoutes(mux)
 	s.driveWriteRoutes(mux)
 	s.sendMailRoutes(mux)
 	s.calendarRoutes(mux)
@@ -40,7 +45,15 @@ func lastSegment(p string) string {
 // signed-in user's mailbox and drive, not colleagues').
 func (s *Server) userRoute(mux *http.ServeMux, method, pattern string, ownData bool, h userHandler) {
 	mux.HandleFunc(method+" /me"+pattern, func(w http.ResponseWriter, r *http.Request) {
-		h(w, r, sessionFrom(r.Context()).User)
+		u := sessionFrom(r.Context()).User
+		if u == nil {
+			writeMeNotDelegated(w)
+			return
+		}
+		if !s.serviceAvailable(w, u, pattern) {
+			return
+		}
+		h(w, r, u)
 	})
 	mux.HandleFunc(method+" /users/{uid}"+pattern, func(w http.ResponseWriter, r *http.Request) {
 		u, err := s.tenant.User(r.PathValue("uid"))
@@ -48,8 +61,14 @@ func (s *Server) userRoute(mux *http.ServeMux, method, pattern string, ownData b
 			writeGraphError(w, http.StatusNotFound, "Request_ResourceNotFound", "Resource '"+r.PathValue("uid")+"' does not exist or one of its queried reference-property objects are not present.")
 			return
 		}
-		if ownData && u != sessionFrom(r.Context()).User {
+		// An application token reaches every user's data, as far as its
+		// roles allow (authorize checked them); a delegated one only the
+		// signed-in user's.
+		if sess := sessionFrom(r.Context()); ownData && !sess.App && u != sess.User {
 			writeGraphError(w, http.StatusForbidden, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+			return
+		}
+		if !s.serviceAvailable(w, u, pattern) {
 			return
 		}
 		h(w, r, u)
@@ -84,7 +103,7 @@ func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request, u *User) 
 	if strings.HasPrefix(r.URL.Path, "/me") {
 		ctx = "users/$entity"
 	}
-	v := selectFields(userJSON(u), r.URL.Query().Get("$select"))
+	v := s.tenant.selectUser(u, r.URL.Query().Get("$select"))
 	v["@odata.context"] = s.GraphURL() + "/$metadata#" + ctx
 	writeJSON(w, http.StatusOK, v)
 }
@@ -96,7 +115,7 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 	users := s.tenant.Users()
 	items := make([]map[string]any, 0, len(users))
 	for _, u := range users {
-		items = append(items, selectFields(userJSON(u), r.URL.Query().Get("$select")))
+		items = append(items, s.tenant.selectUser(u, r.URL.Query().Get("$select")))
 	}
 	s.writePage(w, r, "users", items, 100, 999)
 }

@@ -63,7 +63,9 @@ var graphPermissions = []string{
 	"Files.Read", "Files.Read.All", "Files.ReadWrite", "Files.ReadWrite.All", "Files.ReadWrite.AppFolder",
 	"Sites.Read.All", "Sites.ReadWrite.All",
 	"Calendars.Read", "Calendars.ReadWrite", "Contacts.Read", "Contacts.ReadWrite",
-	"Directory.Read.All", "Directory.AccessAsUser.All",
+	"Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All",
+	// organization setup (directoryroles.go, appshttp.go)
+	"Application.Read.All", "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All",
 }
 
 // defaultConsentedPermissions are what the simulated application
@@ -106,6 +108,9 @@ type accessToken struct {
 	scopes   []string
 	expires  time.Time
 	revoked  bool // ExpireAccessTokens
+	// app and roles describe an app-only token (clientcreds.go).
+	app   bool
+	roles []string
 }
 
 type refreshToken struct {
@@ -629,6 +634,19 @@ func (s *Server) PendingDeviceCodes() []string {
 // ---- token endpoint ----
 
 func (id *identity) handleToken(w http.ResponseWriter, r *http.Request) {
+	// A confidential client (an app registration with a certificate) asks
+	// with its own client ID, not the public client's (clientcreds.go).
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	}
+	if r.Method == http.MethodPost && r.PostFormValue("grant_type") == "client_credentials" {
+		if e := id.readForm(w, r); e != nil {
+			id.writeError(w, r, e)
+			return
+		}
+		id.clientCredentialsGrant(w, r)
+		return
+	}
 	if !id.acceptClientRequest(w, r) {
 		return
 	}
@@ -928,7 +946,8 @@ func (id *identity) authenticate(token string) (*Session, error) {
 	if at.revoked || !now.Before(at.expires) {
 		return nil, errTokenExpired
 	}
-	return &Session{User: at.user, ClientID: at.clientID, Scopes: append([]string(nil), at.scopes...), Expires: at.expires}, nil
+	return &Session{User: at.user, ClientID: at.clientID, Scopes: append([]string(nil), at.scopes...), Expires: at.expires,
+		App: at.app, Roles: append([]string(nil), at.roles...)}, nil
 }
 
 // IssueAccessToken mints an access token for upn without a sign-in, for tests about Graph rather than sign-in.

@@ -137,6 +137,9 @@ func (s *Server) messageJSON(u *User, m *Message) map[string]any {
 			hasAtt = true
 		}
 	}
+	for _, ra := range m.References {
+		hasAtt = hasAtt || !ra.IsInline
+	}
 	flag := map[string]any{"flagStatus": m.FlagStatus}
 	cats := m.Categories
 	if cats == nil {

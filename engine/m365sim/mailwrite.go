@@ -917,6 +917,9 @@ func (t *Tenant) addAttachment(u *User, msgID string, a Attachment) (Attachment,
 		// would change bytes a backup has already verified.
 		return Attachment{}, invalid("ErrorInvalidRequest", "The simulator adds attachments only to messages created through Graph.")
 	}
+	if err := t.messageSizeLocked(m, a); err != nil {
+		return Attachment{}, err
+	}
 	a.ID = t.newItemID("AAMkAtt")
 	a.Modified = t.now().UTC()
 	m.Attachments = append(append([]Attachment(nil), m.Attachments...), a)
@@ -928,10 +931,9 @@ func (t *Tenant) addAttachment(u *User, msgID string, a Attachment) (Attachment,
 	return a, nil
 }
 
-// handleListAttachments lists a message's attachments as fileAttachment
-// objects. Those added through Graph carry contentBytes (as Graph's list
-// does) unless $select leaves it out; for a message that came as MIME the
-// simulator lists names, types and sizes only.
+// handleListAttachments lists a message's attachments: file attachments
+// with contentBytes (as Graph's list does) unless $select leaves it out,
+// item and reference attachments as such (itemattach.go).
 func (s *Server) handleListAttachments(w http.ResponseWriter, r *http.Request, u *User) {
 	id, ok := s.messageInFolder(w, r, u)
 	if !ok {
@@ -949,25 +951,8 @@ func (s *Server) handleListAttachments(w http.ResponseWriter, r *http.Request, u
 		}
 	}
 	vals := []map[string]any{}
-	if m.composed != nil || len(m.Attachments) > 0 {
-		for _, a := range m.Attachments {
-			v := attachmentJSON(a)
-			v["contentBytes"] = base64.StdEncoding.EncodeToString(a.Content)
-			vals = append(vals, v)
-		}
-	} else {
-		for i, a := range m.Header.Attachments {
-			ct := a.ContentType
-			if ct == "" {
-				ct = "application/octet-stream"
-			}
-			vals = append(vals, map[string]any{"@odata.type": "#microsoft.graph.fileAttachment", "id": fmt.Sprintf("%s-att%d", m.ID, i),
-				"name": a.Name, "contentType": ct, "size": a.Size, "isInline": a.Inline, "lastModifiedDateTime": graphTime(m.Modified),
-				"contentId": nil, "contentLocation": nil})
-			if b, ok := attachmentBytes(m.MIME, i); ok {
-				vals[len(vals)-1]["contentBytes"] = base64.StdEncoding.EncodeToString(b)
-			}
-		}
+	for _, av := range attachmentViews(&m) { // itemattach.go
+		vals = append(vals, av.json)
 	}
 	if len(sel) > 0 {
 		for _, v := range vals {

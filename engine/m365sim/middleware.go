@@ -11,10 +11,14 @@ import (
 
 // Session is what a valid access token stands for.
 type Session struct {
-	User     *User
+	User     *User // nil for an application (app-only) token
 	ClientID string
 	Scopes   []string
 	Expires  time.Time
+	// App marks an app-only token from the client credentials grant; Roles
+	// are its application permissions (the roles claim).
+	App   bool
+	Roles []string
 }
 
 type ctxKey int

@@ -54,6 +54,11 @@ var (
 	driveReadRule = permRule{service: "drive",
 		delegated:   []string{"Files.Read", "Files.ReadWrite", "Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All", "Sites.ReadWrite.All"},
 		application: []string{"Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All", "Sites.ReadWrite.All"}}
+	// mailboxSettings: user-get-mailboxsettings lists MailboxSettings.Read
+	// and MailboxSettings.ReadWrite for both kinds.
+	mailboxSettingsRule = permRule{service: "mail",
+		delegated:   []string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"},
+		application: []string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"}}
 	driveWriteRule = permRule{service: "drive",
 		delegated:   []string{"Files.ReadWrite", "Files.ReadWrite.All", "Sites.ReadWrite.All"},
 		application: []string{"Files.ReadWrite.All", "Sites.ReadWrite.All"}}
@@ -95,6 +100,10 @@ func routePermissions(method, path string) (permRule, bool) {
 		return mailListRule, true
 	case "sendMail":
 		return mailSendRule, true
+	case "mailboxSettings":
+		return mailboxSettingsRule, true
+	case "memberOf":
+		return userReadRule, true
 	case "drive", "drives":
 		if read {
 			return driveReadRule, true
@@ -107,7 +116,21 @@ func routePermissions(method, path string) (permRule, bool) {
 // grantedPermissions is what a session may do: its delegated scopes, or,
 // for an application token, its roles (app = true).
 func grantedPermissions(sess *Session) (perms []string, app bool) {
+	if sess.App {
+		return sess.Roles, true
+	}
 	return sess.Scopes, false
+}
+
+// holds says whether the session holds one of the permissions.
+func holds(sess *Session, names ...string) bool {
+	if sess == nil {
+		return false
+	}
+	have, _ := grantedPermissions(sess)
+	return slices.ContainsFunc(have, func(p string) bool {
+		return slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, p) })
+	})
 }
 
 // authorize answers 403 and returns false when the session lacks every

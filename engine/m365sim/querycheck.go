@@ -84,6 +84,8 @@ func queryResource(path string) (typ string, delta bool) {
 		return false
 	}
 	switch {
+	case in("mailboxSettings"):
+		return "", false // a complex property, not an entity: $select names its members
 	case in("attachments"):
 		return "attachment", false
 	case in("messages"):
@@ -134,6 +136,9 @@ func (s *Server) checkQuery(w http.ResponseWriter, r *http.Request) bool {
 			f = strings.TrimSpace(f)
 			if i := strings.IndexAny(f, "($"); kind == typ+"/nav" && i > 0 {
 				f = f[:i] // $expand=attachments($select=name)
+			}
+			if cast, rest, ok := strings.Cut(f, "/"); ok && kind == typ+"/nav" && strings.HasPrefix(strings.ToLower(cast), "microsoft.graph.") {
+				f = rest // $expand=microsoft.graph.itemattachment/item (attachment-get.md, example 3)
 			}
 			if f == "" || !strings.Contains(strings.ToLower(known), " "+strings.ToLower(f)+" ") {
 				return bad("Could not find a property named '" + f + "' on type 'microsoft.graph." + typ + "'.")

@@ -17,7 +17,7 @@ func (s *Server) sendMailRoutes(mux *http.ServeMux) {
 }
 
 func (s *Server) handleSendMail(w http.ResponseWriter, r *http.Request, u *User) {
-	if sess := sessionFrom(r.Context()); sess == nil || !slices.ContainsFunc(sess.Scopes, func(sc string) bool { return strings.EqualFold(sc, "Mail.Send") }) {
+	if !holds(sessionFrom(r.Context()), "Mail.Send") {
 		writeGraphError(w, http.StatusForbidden, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
 		return
 	}

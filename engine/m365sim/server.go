@@ -59,6 +59,14 @@ type Options struct {
 	Faults FaultConfig
 	// Logger receives one debug line per request; default discards.
 	Logger *slog.Logger
+	// DirectoryReplicationDelay simulates Entra ID's eventually consistent
+	// directory: for this long after an application is created, the token
+	// endpoint does not know it (AADSTS700016) and POST /servicePrincipals
+	// for it answers 400 NoBackingApplicationObject. Default 0.
+	DirectoryReplicationDelay time.Duration
+	// RoleReplicationDelay is how long a just-granted application
+	// permission stays missing from new tokens' roles claim. Default 0.
+	RoleReplicationDelay time.Duration
 	// MicrosoftHosts publishes every URL under Microsoft's host names
 	// (hosts.go) instead of the listener's address, for unmodified
 	// third-party clients that resolve those names to the listener in a

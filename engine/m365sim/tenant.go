@@ -49,12 +49,20 @@ type Tenant struct {
 	now     func() time.Time
 	nextIDs int64
 	outbox  []SentMessage // invitations, updates, cancellations (calendar.go)
+	// msgSizeLimit is the mailboxes' message size limit (msgsize.go).
+	msgSizeLimit int64
 	// seqTimes records when sequence numbers were reached, for drive
 	// delta with a timestamp token (drivedelta_time.go).
 	seqTimes []seqMark
 	// driveGoneCode, when set, is the error code of the 410 that expired
 	// drive delta tokens get (ExpireDeltaTokensWith).
 	driveGoneCode string
+	// org holds app registrations and their permissions (applications.go).
+	org orgDirectory
+	// deletedUsers are soft-deleted users; driveRetention how long their
+	// OneDrive is kept (lifecycle.go).
+	deletedUsers   []deletedUser
+	driveRetention time.Duration
 }
 
 // User is one mailbox and one OneDrive.
@@ -80,6 +88,11 @@ type User struct {
 	restIDs map[string]string
 
 	Drive *Drive
+	// dir is the directory state: account, licence, mailbox kind, OneDrive
+	// (directory.go).
+	dir directoryState
+	// roles are directory role template IDs (directoryroles.go).
+	roles []string
 }
 
 // tombstone records that an item left a container at a sequence number.
@@ -123,6 +136,9 @@ type Message struct {
 	// Attachments are those added through Graph (POST or upload session)
 	// to a message created from JSON; MIME is rebuilt with them.
 	Attachments []Attachment
+	// References are links to files attached to the message
+	// (itemattach.go).
+	References []ReferenceAttachment
 	// composed holds the JSON a message was created from, so its MIME can
 	// be rebuilt when attachments are added; nil for MIME messages.
 	composed *composedMessage

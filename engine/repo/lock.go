@@ -22,10 +22,13 @@ const (
 
 // LockInfo is the content of a lock file (encrypted, at locks/<ID>).
 type LockInfo struct {
-	ID        ID        `json:"-"`
-	Exclusive bool      `json:"exclusive"`
-	Hostname  string    `json:"hostname"`
-	HostID    string    `json:"host_id,omitempty"`
+	ID        ID     `json:"-"`
+	Exclusive bool   `json:"exclusive"`
+	Hostname  string `json:"hostname"`
+	HostID    string `json:"host_id,omitempty"`
+	// Purpose is PurposeBackup for a backup run's lock (lockbackup.go),
+	// "" for the others.
+	Purpose   string    `json:"purpose,omitempty"`
 	PID       int       `json:"pid"`
 	Created   time.Time `json:"created"`
 	Refreshed time.Time `json:"refreshed"`
@@ -62,13 +65,20 @@ type Lock struct {
 // tells us the destination's clock, and two runs that write at once both
 // see each other and back off, which is safe.
 func (r *Repository) Lock(ctx context.Context, exclusive bool) (*Lock, error) {
+	return r.lockFor(ctx, exclusive, "")
+}
+
+func (r *Repository) lockFor(ctx context.Context, exclusive bool, purpose string) (*Lock, error) {
 	for attempt := 1; ; attempt++ {
-		l, err := r.writeNewLock(ctx, exclusive)
+		l, err := r.writeNewLock(ctx, exclusive, purpose)
 		if err != nil {
 			return nil, err
 		}
 		// A random delay before a retry makes it likely to succeed.
 		err = r.checkLocks(ctx, exclusive, l.info.ID)
+		if err == nil && purpose == PurposeBackup {
+			err = r.checkOtherBackups(ctx, l.info.ID)
+		}
 		if err == nil {
 			r.clock.hold(l)
 			go l.refreshLoop()
@@ -90,7 +100,7 @@ func (r *Repository) Lock(ctx context.Context, exclusive bool) (*Lock, error) {
 
 func lockName(id ID) string { return locksDir + id.String() }
 
-func (r *Repository) writeNewLock(ctx context.Context, exclusive bool) (*Lock, error) {
+func (r *Repository) writeNewLock(ctx context.Context, exclusive bool, purpose string) (*Lock, error) {
 	id, err := randomID()
 	if err != nil {
 		return nil, err
@@ -98,7 +108,7 @@ func (r *Repository) writeNewLock(ctx context.Context, exclusive bool) (*Lock, e
 	now := r.opts.Now().UTC()
 	l := &Lock{
 		r:    r,
-		info: LockInfo{ID: id, Exclusive: exclusive, Hostname: r.opts.Hostname, HostID: r.opts.HostID, PID: os.Getpid(), Created: now, Refreshed: now},
+		info: LockInfo{ID: id, Exclusive: exclusive, Hostname: r.opts.Hostname, HostID: r.opts.HostID, Purpose: purpose, PID: os.Getpid(), Created: now, Refreshed: now},
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
@@ -229,7 +239,7 @@ func (r *Repository) checkLocks(ctx context.Context, exclusive bool, own ID) err
 // that clock too (see IsStale).
 func (r *Repository) RemoveStaleLocks(ctx context.Context) (int, error) {
 	if _, ok := r.clock.offset(); !ok {
-		l, err := r.writeNewLock(ctx, false)
+		l, err := r.writeNewLock(ctx, false, "")
 		if err != nil {
 			return 0, err
 		}

@@ -124,7 +124,8 @@ func loadAttachments(ctx context.Context, src ContentSource, list []backup.Event
 
 // ExportPIM writes a calendar or contacts snapshot into dir: one
 // "<calendar>.ics" per calendar and one "<folder>.vcf" per contact folder
-// ("Contacts.vcf", "Contacts - Suppliers.vcf"), never outside dir, each
+// ("Contacts.vcf", "Contacts - Suppliers.vcf"), empty ones left out,
+// never outside dir, each
 // file written under a temporary name and renamed when complete. It
 // returns the files written, relative to dir.
 func ExportPIM(ctx context.Context, src ContentSource, c *backup.PIMContents, dir string, now time.Time) ([]string, error) {
@@ -168,6 +169,11 @@ func ExportPIM(ctx context.Context, src ContentSource, c *backup.PIMContents, di
 			}
 			evs = append(evs, pim.ICSEvent{Event: ev, Attachments: atts})
 		}
+		if len(evs) == 0 {
+			// RFC 5545 has no empty calendar (a VCALENDAR holds at least
+			// one component): an empty calendar gets no file.
+			continue
+		}
 		var buf bytes.Buffer
 		if err := pim.WriteICS(&buf, cal.Name, evs, now); err != nil {
 			return files, fmt.Errorf("restore: export %q: %w", cal.Name, err)
@@ -196,6 +202,9 @@ func ExportPIM(ctx context.Context, src ContentSource, c *backup.PIMContents, di
 				}
 			}
 			cs = append(cs, vc)
+		}
+		if len(cs) == 0 {
+			continue // as for calendars: no empty file
 		}
 		var buf bytes.Buffer
 		if err := pim.WriteVCF(&buf, cs); err != nil {

@@ -80,6 +80,9 @@ type Plan struct {
 	// all (a path too long for the disk, an item of another account); they
 	// have no step, and Execute reports them again in its Result.
 	Failures []Failure
+	// Notes say what a step cannot restore as it was (links.go), in
+	// sentences for the owner.
+	Notes []string
 
 	dest Destination
 	key  string // journal key of the destination
@@ -256,6 +259,10 @@ func (r *Restorer) Plan(ctx context.Context, dest Destination, items []catalog.V
 			pl.Bytes += v.Size
 		}
 		pl.Steps = append(pl.Steps, s)
+	}
+	pl.Notes = append(pl.Notes, linkNotes(pl.Steps)...)
+	if _, ok := dest.(*graphDest); ok {
+		pl.Notes = append(pl.Notes, sizeNotes(pl.Steps)...)
 	}
 	return pl, nil
 }

@@ -106,6 +106,12 @@ func (s *Service) Backup(ctx context.Context, req BackupRequest) (BackupSummary,
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return sum, driveNotFound(dir)
 	}
+	if company, err := s.CompanyMode(); err != nil || company && req.Account == "" {
+		if err != nil {
+			return sum, err
+		}
+		return s.CompanyBackup(ctx, req) // organization mode: everyone (org.go)
+	}
 	m, err := s.SignInManager(nil)
 	if err != nil {
 		return sum, err
@@ -141,6 +147,18 @@ func (s *Service) Backup(ctx context.Context, req BackupRequest) (BackupSummary,
 		return sum, err
 	}
 	defer slot.Release()
+	warns, err := s.ShareWarnings(ctx, r)
+	if err != nil {
+		return sum, err
+	}
+	for _, w := range warns {
+		req.Events.note("%s", w)
+	}
+	shared, err := s.acquireSharedBackup(ctx, r, req)
+	if err != nil {
+		return sum, err
+	}
+	defer shared.Unlock(context.WithoutCancel(ctx))
 	cat, err := s.openCatalogForWriting(ctx, r)
 	if err != nil {
 		return sum, err
@@ -179,6 +197,7 @@ func (s *Service) Backup(ctx context.Context, req BackupRequest) (BackupSummary,
 		}
 		ar := AccountResult{Account: a.UPN, Result: res, Err: err}
 		sum.add(ar)
+		s.recordStopped(r, res)
 		if req.Events.Result != nil {
 			req.Events.Result(ar)
 		}
@@ -191,6 +210,8 @@ func (s *Service) Backup(ctx context.Context, req BackupRequest) (BackupSummary,
 		}
 	}
 	if _, err := backup.StoreCatalogCopy(ctx, r, cat); err != nil {
+		err = backup.DestinationError(err, r, 0)
+		s.recordStopped(r, backup.Result{Ended: s.now(), DriveFull: asDriveFull(err), DriveMissing: errors.Is(err, backup.ErrDriveMissing)})
 		return sum, err
 	}
 	if warnings > 0 {

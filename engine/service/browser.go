@@ -17,7 +17,9 @@ import (
 
 // ItemKinds are the kinds of item a backup holds, in the order they are
 // shown: what "everything of an account" means.
-func ItemKinds() []catalog.ItemKind { return []catalog.ItemKind{catalog.KindMail, catalog.KindFile} }
+func ItemKinds() []catalog.ItemKind {
+	return []catalog.ItemKind{catalog.KindMail, catalog.KindFile, catalog.KindEvent, catalog.KindContact}
+}
 
 // Browser is an open backup and this computer's catalog of it: what the
 // restore wizard and the ls, find, versions and restore commands read.
@@ -297,8 +299,9 @@ type Hit struct {
 	Snippet string
 }
 
-// Find searches subjects, people, message text, attachment names and file
-// names and paths, newest first.
+// Find searches subjects, people, message text, attachment names, file
+// names and paths, events (subject, people, place) and contacts (names,
+// addresses, companies, phone numbers), newest first.
 func (b *Browser) Find(ctx context.Context, req FindRequest) ([]Hit, error) {
 	if req.Text == "" {
 		if !req.DeletedOnly {

@@ -133,6 +133,9 @@ type NewBackup struct {
 	// KeychainErr, when set, says why this computer could not keep a key
 	// of its own: until fixed, the backup opens with the recovery key only.
 	KeychainErr error
+	// Warnings are what the check of the folder's storage found worth
+	// saying (sharecheck.go): backups work there, with the risk named.
+	Warnings []string
 }
 
 // InitBackup creates a new, empty backup in dir (new, or an empty folder)
@@ -146,6 +149,18 @@ func (s *Service) InitBackup(ctx context.Context, dir string, remember bool) (Ne
 	st, err := openStore(dir)
 	if err != nil {
 		return nb, err
+	}
+	// A folder whose storage breaks what crash-safe writes need is refused
+	// before anything is written (network shares are where this happens).
+	rep, err := s.probeFolder(ctx, dir, true)
+	if err != nil {
+		return nb, fmt.Errorf("cannot use %s for a backup: %w", dir, err)
+	}
+	if err := rep.Err(); err != nil {
+		return nb, unsafeShare(dir, err)
+	}
+	for _, f := range rep.Warnings() {
+		nb.Warnings = append(nb.Warnings, f.Sentence)
 	}
 	r, rk, err := repo.Init(ctx, st, s.repoOptions())
 	if errors.Is(err, repo.ErrAlreadyExists) {

@@ -45,6 +45,12 @@ func (s *Service) Health(ctx context.Context, set Settings, st ScheduleState, no
 			}
 		}
 	}
+	// The drive that stopped the last backup (full, pulled out): the backup
+	// recorded it (stopped.go); a later good run outdates it. Without a
+	// chosen backup (the command line's --to), the last one backed up to.
+	if st := s.lastStopped(set.RepositoryID); st != nil && !st.At.Before(in.LastGood) {
+		in.Stopped = st
+	}
 	return health.Check(in), in.LastGood
 }
 
@@ -177,9 +183,19 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 	st, _ := LoadScheduleState(s.o.ConfigDir)
 	items, _ := s.Health(ctx, set, st, now)
 	for _, it := range items {
-		out.Warnings = append(out.Warnings, strings.TrimSpace(it.Title+" "+it.Action))
+		out.Warnings = append(out.Warnings, statusSentence(it))
 	}
 	return out, nil
+}
+
+// statusSentence is a warning as Status shows it: the title and what to
+// do, and for a backup its drive stopped the facts too (how full, since
+// when), which are the point of that warning.
+func statusSentence(it health.Item) string {
+	if it.Kind == health.DestinationFull || it.Kind == health.DestinationLost {
+		return strings.TrimSpace(it.Detail + " " + it.Action)
+	}
+	return strings.TrimSpace(it.Title + " " + it.Action)
 }
 
 // History is the newest backup runs, with the e-mail address of each

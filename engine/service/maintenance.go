@@ -139,6 +139,9 @@ func (s *Service) Prune(ctx context.Context, r *repo.Repository, req PruneReques
 		}
 		defer cat.Close()
 	}
+	if policy, err = s.pinDeparted(ctx, r, cat, policy); err != nil { // departed.go
+		return res, err
+	}
 	keep, forget, reasons, err := backup.RetentionPlan(ctx, cat, snaps, s.now(), policy)
 	if err != nil {
 		return res, err
@@ -201,25 +204,16 @@ func (s *Service) catalogForRetention(ctx context.Context, r *repo.Repository) (
 type RepairResult struct {
 	Index   *repo.RebuildReport
 	Catalog CatalogRepair
+	// Salvage is set by a repair with RepairOptions.Salvage (salvage.go).
+	Salvage *SalvageResult
+	Took    time.Duration
 }
 
 // Repair rebuilds the backup's index from its data files alone (nothing
 // is deleted), then checks this computer's catalog of it and restores the
 // backup's newest copy when it is missing or damaged.
 func (s *Service) Repair(ctx context.Context, r *repo.Repository) (RepairResult, error) {
-	var res RepairResult
-	lock, err := r.Lock(ctx, true)
-	if err != nil {
-		return res, fmt.Errorf("repair needs the backup to itself: %w", err)
-	}
-	defer lock.Unlock(context.WithoutCancel(ctx))
-	if res.Index, err = r.RebuildIndex(ctx); err != nil {
-		return res, fmt.Errorf("rebuilding the index: %w", err)
-	}
-	if res.Catalog, err = s.RepairCatalog(ctx, r); err != nil {
-		return res, fmt.Errorf("repairing the catalog: %w", err)
-	}
-	return res, lock.Unlock(ctx)
+	return s.RepairWith(ctx, r, RepairOptions{})
 }
 
 // Unlock removes the locks of runs that are no longer running (their

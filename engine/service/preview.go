@@ -30,12 +30,19 @@ type Preview struct {
 	Name, Folder, Type string
 	Size               int64
 	Modified, Created  time.Time
+	// Event or contact (pim.go): Name and Folder are its subject or name
+	// and its calendar or contact folder.
+	Event   *EventPreview
+	Contact *ContactPreview
 }
 
 // PreviewAttachment is an email attachment as listed in a preview.
 type PreviewAttachment struct {
 	Name string
 	Size int64
+	// Email: an attached email (Outlook's "attach item"), kept whole in
+	// the message. Link: a link to a file (previewlinks.go).
+	Email, Link bool
 }
 
 // maxPreviewBody is how much of an email's text the preview shows.
@@ -56,6 +63,9 @@ func (b *Browser) Preview(ctx context.Context, versionID int64) (Preview, error)
 		return Preview{Kind: catalog.KindFile, Name: v.Name, Folder: v.Folder, Size: v.Size, Modified: v.Time,
 			Created: meta.Created, Type: FileType(v.Name, meta.MimeType)}, nil
 	}
+	if v.Item.Kind == catalog.KindEvent || v.Item.Kind == catalog.KindContact {
+		return b.previewPIM(ctx, v)
+	}
 	ref, err := backup.DecodeContent(v.Content)
 	if err != nil {
 		return Preview{}, err
@@ -72,6 +82,7 @@ func (b *Browser) Preview(ctx context.Context, versionID int64) (Preview, error)
 	if pv.Date.IsZero() {
 		pv.Date = v.Time
 	}
+	addLinks(v, &pv)
 	return pv, nil
 }
 
@@ -119,14 +130,16 @@ func PreviewMessage(r io.Reader, maxBody int) (Preview, error) {
 	body := mimetext.ReadBody(msg.Header, msg.Body, maxBody)
 	pv.Body, pv.BodyTruncated = body.Text, body.Truncated
 	for _, a := range body.Attachments {
-		name := a.Name
-		if name == "" {
+		name, email := a.Name, a.ContentType == "message/rfc822"
+		switch {
+		case email && name == "":
+			name = "an attached email"
+		case email:
+			name += " (an attached email)"
+		case name == "":
 			name = "attachment"
-			if a.ContentType == "message/rfc822" {
-				name = "attached message.eml"
-			}
 		}
-		pv.Attachments = append(pv.Attachments, PreviewAttachment{Name: name, Size: a.Size})
+		pv.Attachments = append(pv.Attachments, PreviewAttachment{Name: name, Size: a.Size, Email: email})
 	}
 	return pv, nil
 }

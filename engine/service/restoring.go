@@ -114,7 +114,7 @@ const (
 	// recreated).
 	ToOriginal Target = iota
 	// ToNewFolder puts them into a new "Restored by Lifeboat <date>"
-	// folder of the mailbox or OneDrive.
+	// folder of the mailbox or OneDrive, calendar or contact folder.
 	ToNewFolder
 	// ToDir saves them in a folder on this computer: mail as .eml files,
 	// files with their dates.
@@ -207,10 +207,12 @@ func (b *Browser) PlanRestore(ctx context.Context, req RestoreRequest) (*Restore
 				return fail(err)
 			}
 			if req.To == ToNewFolder {
-				g.dest = restore.ToNewFolder(gc, gc, "me", g.Account.HomeID, restore.NewFolderName(b.s.now()))
+				g.dest = restore.ToNewFolder(gc, gc, b.s.restoreUser(g.Account), g.Account.HomeID, restore.NewFolderName(b.s.now()))
 			} else {
-				g.dest = restore.ToOriginal(gc, gc, "me", g.Account.HomeID)
+				g.dest = restore.ToOriginal(gc, gc, b.s.restoreUser(g.Account), g.Account.HomeID)
 			}
+			// Events and contacts too, without sending any invitation.
+			g.dest = restore.WithCalendarsAndContacts(g.dest, gc)
 		}
 		pl.Groups = append(pl.Groups, g)
 		g.journal = b.s.journalPath(g.dest, req.Conflict, items)
@@ -355,6 +357,9 @@ func joinWhere(a, b string) string {
 func (s *Service) graphClientFor(ctx context.Context, a catalog.Account) (*graph.Client, error) {
 	if s.o.GraphClient != nil {
 		return s.o.GraphClient(ctx, a)
+	}
+	if gc, ok, err := s.companyGraphClient(a); ok || err != nil { // companyrestore.go
+		return gc, err
 	}
 	m, err := s.SignInManager(nil)
 	if err != nil {

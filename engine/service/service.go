@@ -15,6 +15,7 @@ import (
 	"github.com/lifeboat-backup/lifeboat/engine/graph"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
 	"github.com/lifeboat-backup/lifeboat/engine/notify"
+	"github.com/lifeboat-backup/lifeboat/engine/orgsetup"
 	"github.com/lifeboat-backup/lifeboat/engine/repo"
 	"github.com/lifeboat-backup/lifeboat/engine/schedule"
 	"github.com/lifeboat-backup/lifeboat/engine/secret"
@@ -81,6 +82,11 @@ type Options struct {
 	// Environment is what scheduled runs must see to act like this one
 	// (LIFEBOAT_CONFIG_DIR and the like); set by the front end's wiring.
 	Environment map[string]string
+	// CompanySetupWait bounds the waits for Microsoft's directory while
+	// organization mode is set up; CompanyWorkers is how many people a
+	// company backup backs up at once (org.go).
+	CompanySetupWait orgsetup.Wait
+	CompanyWorkers   int
 }
 
 // DefaultCheckpoint bounds what a crash or a pulled drive costs: at most
@@ -147,6 +153,8 @@ type Service struct {
 	settings settingsStore
 	pacerMu  sync.Mutex
 	pacer    *graph.Pacer
+	shares   shareChecks
+	hostID   hostIdentity
 }
 
 // New returns a Service.
@@ -190,6 +198,9 @@ func (s *Service) repoOptions() repo.Options {
 		opts = *s.o.Repo
 	}
 	opts.CheckpointInterval = s.o.Checkpoint
+	if opts.HostID == "" {
+		opts.HostID = s.HostID()
+	}
 	return opts
 }
 

@@ -61,6 +61,14 @@ func newFixture(t *testing.T) *fixture {
 	must(err)
 	_, err = tn.AddMessage(paul, archive.ID, message(20, false), m365sim.MessageOptions{})
 	must(err)
+	// A forwarded message attached whole, and a link to a OneDrive file
+	// (itemattach.go in the simulator).
+	fwd, err := tn.AddMessage(paul, "inbox", forwardedMessage(), m365sim.MessageOptions{})
+	must(err)
+	ref, err := tn.AddReferenceAttachment(paul, fwd.ID, m365sim.ReferenceAttachment{Name: "Sales Invoice Template.docx",
+		ContentType: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+		SourceURL:   "https://contoso-my.sharepoint.com/personal/paul_contoso_com/Documents/Sales%20Invoice%20Template.docx"})
+	must(err)
 	mod := time.Date(2026, 1, 12, 10, 30, 0, 0, time.UTC)
 	file, err := tn.PutFile(paul, "Documents/budget.xlsx", m365sim.BytesContent(strings.Repeat("budget ", 300)), mod)
 	must(err)
@@ -80,8 +88,11 @@ func newFixture(t *testing.T) *fixture {
 	// Lifeboat's permissions plus User.ReadBasic.All, which the user-list
 	// examples need (user-list, "Permissions"): as if the administrator
 	// had granted the directory read.
+	// Paul is the Global Administrator who set the tenant up, and the token
+	// carries what organization setup asks for (appshttp.go).
 	srv, err := m365sim.NewServer(tn, m365sim.Options{ConsentedPermissions: []string{"User.Read", "User.ReadBasic.All", "Mail.ReadWrite",
-		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite"}})
+		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite", "MailboxSettings.Read",
+		"Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"}})
 	must(err)
 	t.Cleanup(func() { _ = srv.Close() })
 	tok, _, err := srv.IssueAccessToken(paul)
@@ -92,6 +103,8 @@ func newFixture(t *testing.T) *fixture {
 	must(err)
 	inbox, err := tn.EnsureFolderPath(paul, "Inbox")
 	must(err)
+	must(tn.SetDirectoryRoles(paul, m365sim.RoleGlobalAdministrator))
+	org := orgFixture(t, tn)
 	f := &fixture{tn: tn, srv: srv, token: tok, vars: map[string]string{
 		"upn":              paul,
 		"userId":           u.ID,
@@ -103,6 +116,9 @@ func newFixture(t *testing.T) *fixture {
 		"archiveId":        archive.ID,
 		"messageId":        first.ID,
 		"attachMessageId":  withAttachment.ID,
+		"forwardMessageId": fwd.ID,
+		"itemAttachmentId": fwd.ID + "-att0",
+		"refAttachmentId":  ref.ID,
 		"driveId":          u.Drive.ID,
 		"folderItemId":     folder.ID,
 		"fileItemId":       file.ID,
@@ -110,6 +126,9 @@ func newFixture(t *testing.T) *fixture {
 		"graphScopes":      "https://graph.microsoft.com/User.Read https://graph.microsoft.com/Files.ReadWrite.All openid profile offline_access",
 		"authorizeAtLogin": srv.BaseURL() + "/organizations/oauth2/v2.0/authorize",
 	}}
+	for k, v := range org {
+		f.vars[k] = v
+	}
 	return f
 }
 
@@ -123,6 +142,18 @@ func message(i int, attach bool) []byte {
 	return []byte(head + "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee the menu.\r\n" +
 		"--b\r\nContent-Type: application/pdf; name=\"menu.pdf\"\r\nContent-Disposition: attachment; filename=\"menu.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
 		base64.StdEncoding.EncodeToString([]byte("%PDF-1.4 menu")) + "\r\n--b--\r\n")
+}
+
+// forwardedMessage forwards a message as an attachment (message/rfc822),
+// as Outlook's "Forward as attachment" sends it.
+func forwardedMessage() []byte {
+	inner := "From: Adele Vance <AdeleV@contoso.com>\r\nTo: Alex Wilbur <AlexW@contoso.com>\r\nCc: Adele Vance <AdeleV@contoso.com>\r\n" +
+		"Subject: Reminder - please bring laptop\r\nDate: Fri, 21 Jul 2017 00:19:52 +0000\r\nMessage-ID: <laptop@contoso.com>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: text/html; charset=utf-8\r\n\r\n<html><body>Please bring your laptop.</body></html>\r\n"
+	return []byte("From: Adele Vance <adelev@contoso.com>\r\nTo: Paul Jones <" + paul + ">\r\nSubject: Fw: Reminder\r\n" +
+		"Date: Sat, 22 Jul 2017 09:00:00 +0000\r\nMessage-ID: <fw-laptop@contoso.com>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=\"fw\"\r\n\r\n--fw\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee below.\r\n" +
+		"--fw\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n" + inner + "\r\n--fw--\r\n")
 }
 
 var varRef = regexp.MustCompile(`\{[A-Za-z][A-Za-z0-9]*\}`)
