@@ -122,6 +122,9 @@ type PruneResult struct {
 func (s *Service) Prune(ctx context.Context, r *repo.Repository, req PruneRequest) (PruneResult, error) {
 	policy := req.Policy
 	res := PruneResult{}
+	if err := s.refuseUnsafeShare(ctx, r); err != nil { // sharecheck.go
+		return res, err
+	}
 	snaps, err := r.ListSnapshots(ctx)
 	if err != nil {
 		return res, err
