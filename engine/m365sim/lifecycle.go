@@ -177,6 +177,9 @@ func (t *Tenant) Hire(name, upn string) (*User, error) {
 
 func (s *Server) lifecycleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /directory/deletedItems/microsoft.graph.user", s.handleDeletedUsers)
+	// msgraph-sdk-go casts with the namespace alias graph.user, which
+	// Graph accepts as well.
+	mux.HandleFunc("GET /directory/deletedItems/graph.user", s.handleDeletedUsers)
 	mux.HandleFunc("GET /directory/deletedItems/{id}", s.handleDeletedItem)
 }
 
@@ -192,8 +195,7 @@ func (s *Server) deletedUserJSON(d deletedUser, sel string) map[string]any {
 	s.tenant.mu.RUnlock()
 	v["deletedDateTime"] = graphTime(d.at)
 	if sel != "" {
-		v = selectFields(v, sel)
-		v["deletedDateTime"] = graphTime(d.at)
+		v = selectFold(v, sel)
 	}
 	v["@odata.type"] = "#microsoft.graph.user"
 	return v
@@ -207,11 +209,54 @@ func (s *Server) handleDeletedUsers(w http.ResponseWriter, r *http.Request) {
 	t.mu.RLock()
 	list := slices.Clone(t.deletedUsers)
 	t.mu.RUnlock()
+	q := r.URL.Query()
+	switch ob := strings.ToLower(strings.Join(strings.Fields(q.Get("$orderby")+q.Get("$orderBy")), " ")); ob {
+	case "", "deleteddatetime", "deleteddatetime asc":
+	case "deleteddatetime desc":
+		slices.Reverse(list)
+	default:
+		writeGraphError(w, http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported sort property for deleted items.")
+		return
+	}
 	items := []map[string]any{}
 	for _, d := range list {
-		items = append(items, s.deletedUserJSON(d, r.URL.Query().Get("$select")))
+		items = append(items, s.deletedUserJSON(d, q.Get("$select")))
+	}
+	if strings.EqualFold(q.Get("$count"), "true") {
+		// $count needs ConsistencyLevel: eventual (advanced queries); the
+		// list is one page, as a tenant's deleted users fit in one.
+		if !strings.EqualFold(r.Header.Get("ConsistencyLevel"), "eventual") {
+			writeGraphError(w, http.StatusBadRequest, "Request_BadRequest", "$count is not currently supported.")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{
+			"@odata.context": s.GraphURL() + "/$metadata#directory/deletedItems/microsoft.graph.user",
+			"@odata.count":   len(items),
+			"value":          items,
+		})
+		return
 	}
 	s.writePage(w, r, "directory/deletedItems/microsoft.graph.user", items, 100, 999)
+}
+
+// selectFold is selectFields with property names matched without regard
+// to case, as Graph's directory matches $select.
+func selectFold(v map[string]any, sel string) map[string]any {
+	out := map[string]any{}
+	for _, f := range strings.Split(sel, ",") {
+		f = strings.TrimSpace(f)
+		for k, val := range v {
+			if strings.EqualFold(k, f) {
+				out[k] = val
+			}
+		}
+	}
+	for k, val := range v {
+		if k == "id" || strings.HasPrefix(k, "@odata.") {
+			out[k] = val
+		}
+	}
+	return out
 }
 
 func (s *Server) handleDeletedItem(w http.ResponseWriter, r *http.Request) {
