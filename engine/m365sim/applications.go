@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -93,6 +94,11 @@ type orgDirectory struct {
 	graphSP     *ServicePrincipal
 	// usersCannotRegister is "Users can register applications: No".
 	usersCannotRegister bool
+	// replDelay and roleDelay, when set (value+1, 0 = unset), override
+	// Options.DirectoryReplicationDelay and RoleReplicationDelay while the
+	// server runs (control API directory/replication). Atomic: they are
+	// read with mu held.
+	replDelay, roleDelay atomic.Int64
 }
 
 // graphServicePrincipalLocked is Microsoft Graph's service principal, which

@@ -179,18 +179,19 @@ type keyCredentialInput struct {
 }
 
 // keyCredentialFrom checks a keyCredential of a request body: an X.509
-// certificate (base64 DER) used to verify.
-func keyCredentialFrom(in keyCredentialInput) (KeyCredential, error) {
+// certificate (base64 DER) used to verify. A refusal is the message of
+// Graph's 400 answer.
+func keyCredentialFrom(in keyCredentialInput) (KeyCredential, string) {
 	if in.Type != "AsymmetricX509Cert" || in.Usage != "Verify" {
-		return KeyCredential{}, fmt.Errorf("Invalid value specified for property 'type' or 'usage' of resource 'KeyCredential'.")
+		return KeyCredential{}, "Invalid value specified for property 'type' or 'usage' of resource 'KeyCredential'."
 	}
 	der, err := base64.StdEncoding.DecodeString(in.Key)
 	if err != nil {
-		return KeyCredential{}, fmt.Errorf("Invalid value specified for property 'key' of resource 'KeyCredential'.")
+		return KeyCredential{}, "Invalid value specified for property 'key' of resource 'KeyCredential'."
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return KeyCredential{}, fmt.Errorf("Invalid value specified for property 'key' of resource 'KeyCredential'.")
+		return KeyCredential{}, "Invalid value specified for property 'key' of resource 'KeyCredential'."
 	}
 	k := newKeyCredential(cert, in.DisplayName)
 	if in.StartDateTime != nil {
@@ -198,11 +199,11 @@ func keyCredentialFrom(in keyCredentialInput) (KeyCredential, error) {
 	}
 	if in.EndDateTime != nil {
 		if in.EndDateTime.After(cert.NotAfter) {
-			return KeyCredential{}, fmt.Errorf("Key credential end date is invalid.")
+			return KeyCredential{}, "Key credential end date is invalid."
 		}
 		k.End = in.EndDateTime.UTC()
 	}
-	return k, nil
+	return k, ""
 }
 
 func (s *Server) handleCreateApplication(w http.ResponseWriter, r *http.Request) {
@@ -239,9 +240,9 @@ func (s *Server) handleCreateApplication(w http.ResponseWriter, r *http.Request)
 	a := &Application{ID: newGUID(), AppID: newGUID(), DisplayName: in.DisplayName, SignInAudience: aud, Notes: in.Notes,
 		Tags: in.Tags, RequiredResourceAccess: in.RequiredResourceAccess, Created: now, replicated: time.Now()}
 	for _, kin := range in.KeyCredentials {
-		k, err := keyCredentialFrom(kin)
-		if err != nil {
-			writeGraphError(w, http.StatusBadRequest, "Request_BadRequest", err.Error())
+		k, msg := keyCredentialFrom(kin)
+		if msg != "" {
+			writeGraphError(w, http.StatusBadRequest, "Request_BadRequest", msg)
 			return
 		}
 		a.KeyCredentials = append(a.KeyCredentials, k)

@@ -34,7 +34,7 @@ func (o *orgDirectory) spByIDLocked(id string) *ServicePrincipal {
 // replicatedLocked says whether a service principal is visible yet: one
 // created moments ago is not, until directory replication catches up.
 func (s *Server) spReplicated(sp *ServicePrincipal) bool {
-	return sp.AppID == graphAppID || !time.Now().Before(sp.replicated.Add(s.opts.DirectoryReplicationDelay))
+	return sp.AppID == graphAppID || !time.Now().Before(sp.replicated.Add(s.directoryDelay()))
 }
 
 func appRoleJSON(r graphAppRole) map[string]any {
@@ -168,7 +168,7 @@ func (s *Server) handleCreateServicePrincipal(w http.ResponseWriter, r *http.Req
 	o := &s.tenant.org
 	o.mu.Lock()
 	a := o.appByAppIDLocked(in.AppID)
-	if a == nil || time.Now().Before(a.replicated.Add(s.opts.DirectoryReplicationDelay)) {
+	if a == nil || time.Now().Before(a.replicated.Add(s.directoryDelay())) {
 		o.mu.Unlock()
 		writeNoBackingApplication(w, in.AppID)
 		return

@@ -57,6 +57,10 @@ type Tenant struct {
 	driveGoneCode string
 	// org holds app registrations and their permissions (applications.go).
 	org orgDirectory
+	// deletedUsers are soft-deleted users; driveRetention how long their
+	// OneDrive is kept (lifecycle.go).
+	deletedUsers   []deletedUser
+	driveRetention time.Duration
 }
 
 // User is one mailbox and one OneDrive.

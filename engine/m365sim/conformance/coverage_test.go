@@ -58,6 +58,7 @@ var endpoints = []struct{ name, route string }{
 	{"get service principal", `^GET /v1\.0/(servicePrincipals/\{id\}|servicePrincipals\(appId='[^']*'\))$`},
 	{"grant app role", `^POST /v1\.0/servicePrincipals/\{id\}/appRoleAssignedTo$`},
 	{"list app role grants", `^GET /v1\.0/servicePrincipals/\{id\}/appRoleAssignedTo$`},
+	{"list deleted users", `^GET /v1\.0/directory/deletedItems/microsoft\.graph\.user$`},
 	{"pre-authenticated download URL", `^GET /_download/\{id\}$`},
 	{"upload URL: bytes", `^PUT /_upload/\{id\}$`},
 	{"upload URL: status", `^GET /_upload/\{id\}$`},

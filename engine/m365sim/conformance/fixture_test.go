@@ -83,7 +83,7 @@ func newFixture(t *testing.T) *fixture {
 	// Paul is the Global Administrator who set the tenant up, and the token
 	// carries what organization setup asks for (appshttp.go).
 	srv, err := m365sim.NewServer(tn, m365sim.Options{ConsentedPermissions: []string{"User.Read", "User.ReadBasic.All", "Mail.ReadWrite",
-		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite", "MailboxSettings.Read",
+		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite", "MailboxSettings.Read", "User.Read.All",
 		"Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"}})
 	must(err)
 	t.Cleanup(func() { _ = srv.Close() })
@@ -168,6 +168,11 @@ func (f *fixture) expandAny(v any) any {
 
 // actions are the changes a case can make between steps, by name.
 var actions = map[string]func(t *testing.T, f *fixture){
+	"deleteAnna": func(t *testing.T, f *fixture) {
+		if err := f.tn.DeleteUser(anna); err != nil {
+			t.Fatal(err)
+		}
+	},
 	// approveDeviceCode signs Paul in for the saved {userCode}.
 	"approveDeviceCode": func(t *testing.T, f *fixture) {
 		if err := f.srv.ApproveDeviceCode(f.vars["userCode"], paul); err != nil {
