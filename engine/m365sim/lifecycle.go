@@ -177,6 +177,9 @@ func (t *Tenant) Hire(name, upn string) (*User, error) {
 
 func (s *Server) lifecycleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /directory/deletedItems/microsoft.graph.user", s.handleDeletedUsers)
+	// msgraph-sdk-go casts with the namespace alias graph.user, which
+	// Graph accepts as well.
+	mux.HandleFunc("GET /directory/deletedItems/graph.user", s.handleDeletedUsers)
 	mux.HandleFunc("GET /directory/deletedItems/{id}", s.handleDeletedItem)
 }
 
