@@ -415,6 +415,9 @@ func TestCompanyBackupRenewsTheCertificateAndSaysWhenItExpired(t *testing.T) {
 	if err := svc.CompanyCredentialProblem(); !errors.Is(err, auth.ErrCertificateExpiring) || !strings.Contains(err.Error(), "in 29 days") {
 		t.Fatalf("dashboard warning: %v", err)
 	}
+	if st, err := svc.Status(ctx); err != nil || !slices.ContainsFunc(st.Warnings, func(w string) bool { return strings.Contains(w, "in 29 days") }) {
+		t.Fatalf("the dashboard's warnings: %q %v", st.Warnings, err)
+	}
 
 	// The new certificate expired too: plain words, no backup.
 	mu.Lock()
