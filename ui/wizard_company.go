@@ -33,8 +33,8 @@ const CompanyExplained = "Lifeboat registers itself in your company's Microsoft 
 	"It gets its own certificate, made on this computer and kept here encrypted, and permission to read and write everyone's " +
 	"mail, OneDrive, calendars and contacts (writing is only for restores; Lifeboat never sends mail). That way it backs up " +
 	"everyone — shared mailboxes, new people and people who left — without anyone else signing in. Sign in below as a " +
-	"Global Administrator. To remove it later, choose \"Stop backing up the company\" in Settings, or delete \"Lifeboat Backup\" " +
-	"under App registrations in the Microsoft Entra admin center."
+	"Global Administrator. To remove it later, delete \"Lifeboat Backup\" under App registrations in the Microsoft Entra " +
+	"admin center, or run \"lifeboat setup --leave --delete-registration\"."
 
 // WizardCompany is the sign-in page's choice between the whole company and
 // just the person at the computer.

@@ -11,11 +11,10 @@ import (
 )
 
 type fakeCompany struct {
-	mu      sync.Mutex
-	on      bool
-	err     error
-	setUps  int
-	updates []SignInUpdate
+	mu     sync.Mutex
+	on     bool
+	err    error
+	setUps int
 }
 
 func (f *fakeCompany) SetUp(ctx context.Context, update func(SignInUpdate), progress func(string)) error {

@@ -270,105 +270,6 @@ func TestCompanyBackupExcludesAndIncludesNewPeople(t *testing.T) {
 	}
 }
 
-// TestDepartedPersonsLastCopyOutlivesRetention: Bob empties his mailbox
-// and leaves (account turned off, licence removed); the next run marks him
-// as having left, and eight simulated years later a prune with the default
-// policy (deleted items kept seven years) still keeps the snapshot holding
-// his email, which the restore search still finds. Without the rule the
-// snapshot would be forgotten.
-func TestDepartedPersonsLastCopyOutlivesRetention(t *testing.T) {
-	tn := companyTenant(t)
-	srv := simtest.Start(t, tn, m365sim.Options{})
-	tenant, err := TenantFromProfile(srv.Profile(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	offset := time.Duration(0)
-	svc := testService(t, func(o *Options) {
-		o.Tenant = tenant
-		o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
-	})
-	ctx := t.Context()
-	registerByHand(t, svc, tn)
-	dir := filepath.Join(t.TempDir(), "backup")
-	if _, err := svc.InitBackup(ctx, dir, true); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir}); err != nil {
-		t.Fatal(err)
-	}
-	msgs, err := srv.Tenant().FindMessages(simtest.Bob, "Invoice")
-	if err != nil || len(msgs) == 0 {
-		t.Fatalf("Bob's mail: %d %v", len(msgs), err)
-	}
-	for _, m := range msgs {
-		if err := srv.Tenant().DeleteMessage(simtest.Bob, m.ID); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := srv.Tenant().SetUserState(simtest.Bob, m365sim.UserState{Mailbox: m365sim.MailboxUser, OneDrive: true}); err != nil {
-		t.Fatal(err)
-	}
-	var notes []string
-	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir, Events: BackupEvents{Note: func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }}}); err != nil {
-		t.Fatal(err)
-	}
-	list, _ := svc.People()
-	var bob people.Person
-	for _, p := range list {
-		if p.UPN == simtest.Bob {
-			bob = p
-		}
-	}
-	if !bob.Departed() || bob.LeftReason != people.LeftDisabled {
-		t.Fatalf("Bob after leaving: %+v", bob)
-	}
-	if !slices.ContainsFunc(notes, func(s string) bool { return strings.Contains(s, "left the company") }) {
-		t.Errorf("no note that Bob left: %q", notes)
-	}
-
-	mu.Lock()
-	offset = 8 * 365 * 24 * time.Hour
-	mu.Unlock()
-	r, err := svc.OpenBackup(ctx, dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := svc.Prune(ctx, r, PruneRequest{Policy: DefaultRetention().Policy(), Grace: -1})
-	r.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pinned := 0
-	for _, why := range res.Reasons {
-		if strings.Contains(why, "Bob") && strings.Contains(why, "left the company") {
-			pinned++
-		}
-	}
-	if pinned == 0 || len(res.Forget) == 0 {
-		t.Fatalf("prune kept %d snapshots for Bob and forgot %d (reasons %v)", pinned, len(res.Forget), res.Reasons)
-	}
-	b, err := svc.OpenBrowser(ctx, dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	hits, err := b.Find(ctx, FindRequest{Text: "Invoice", DeletedOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := 0
-	for _, h := range hits {
-		if strings.HasPrefix(h.Version.Item.Account, bob.ID+".") {
-			found++
-		}
-	}
-	if found != len(msgs) {
-		t.Fatalf("eight years later the search finds %d of Bob's %d emails", found, len(msgs))
-	}
-}
-
 // TestSetUpCompanyWithOneAdministratorSignIn: the owner, a Global
 // Administrator, signs in once (the real MSAL device code flow); Lifeboat
 // registers itself through a simulated replication delay, keeps no
@@ -513,6 +414,9 @@ func TestCompanyBackupRenewsTheCertificateAndSaysWhenItExpired(t *testing.T) {
 	}
 	if err := svc.CompanyCredentialProblem(); !errors.Is(err, auth.ErrCertificateExpiring) || !strings.Contains(err.Error(), "in 29 days") {
 		t.Fatalf("dashboard warning: %v", err)
+	}
+	if st, err := svc.Status(ctx); err != nil || !slices.ContainsFunc(st.Warnings, func(w string) bool { return strings.Contains(w, "in 29 days") }) {
+		t.Fatalf("the dashboard's warnings: %q %v", st.Warnings, err)
 	}
 
 	// The new certificate expired too: plain words, no backup.
