@@ -184,7 +184,8 @@ func New(o Options) *cobra.Command {
 	root.AddCommand(a.browseCommands()...)
 	root.AddCommand(a.exportCommand())
 	root.AddCommand(a.offsiteCommand(), a.alarmCommand())
-	root.AddCommand(a.sitesCommand()) // sites.go
+	root.AddCommand(a.sitesCommand())                    // sites.go
+	root.AddCommand(a.setupCommand(), a.peopleCommand()) // company.go
 	return root
 }
 

@@ -211,7 +211,7 @@ func (t *Tenant) libraryOwnerLocked(driveID string) *User {
 
 // driveByIDLocked finds any drive, a OneDrive or a library.
 func (t *Tenant) driveByIDLocked(driveID string) *Drive {
-	for _, u := range t.users {
+	for _, u := range t.driveHoldersLocked() { // deleted users' kept OneDrives too (lifecycle.go)
 		if u.Drive != nil && u.Drive.ID == driveID {
 			return u.Drive
 		}

@@ -53,7 +53,6 @@ func (c *lockClock) release(l *Lock) {
 	delete(c.held, l)
 }
 
-// holds says whether l is still held (not yet unlocked).
 func (c *lockClock) holds(l *Lock) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -255,12 +254,10 @@ func (r *Repository) lockLost(ctx context.Context) error {
 			return fmt.Errorf("repo: %w", err)
 		}
 		if _, err := r.st.Stat(ctx, lockName(l.Info().ID)); err != nil {
-			if errors.Is(err, store.ErrNotFound) && !r.clock.holds(l) {
-				// Another run of this process unlocked it between the list
-				// and the check (Unlock releases, then deletes): not lost.
-				continue
-			}
 			if errors.Is(err, store.ErrNotFound) {
+				if !r.clock.holds(l) {
+					continue // released by its own run meanwhile (several runs share r)
+				}
 				l.mu.Lock()
 				l.err = ErrLockLost
 				l.mu.Unlock()

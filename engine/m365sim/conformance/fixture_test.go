@@ -88,8 +88,11 @@ func newFixture(t *testing.T) *fixture {
 	// Lifeboat's permissions plus User.ReadBasic.All, which the user-list
 	// examples need (user-list, "Permissions"): as if the administrator
 	// had granted the directory read.
+	// Paul is the Global Administrator who set the tenant up, and the token
+	// carries what organization setup asks for (appshttp.go).
 	srv, err := m365sim.NewServer(tn, m365sim.Options{ConsentedPermissions: []string{"User.Read", "User.ReadBasic.All", "Mail.ReadWrite",
-		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite"}})
+		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite", "MailboxSettings.Read", "User.Read.All",
+		"Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"}})
 	must(err)
 	t.Cleanup(func() { _ = srv.Close() })
 	tok, _, err := srv.IssueAccessToken(paul)
@@ -100,6 +103,8 @@ func newFixture(t *testing.T) *fixture {
 	must(err)
 	inbox, err := tn.EnsureFolderPath(paul, "Inbox")
 	must(err)
+	must(tn.SetDirectoryRoles(paul, m365sim.RoleGlobalAdministrator))
+	org := orgFixture(t, tn)
 	f := &fixture{tn: tn, srv: srv, token: tok, vars: map[string]string{
 		"upn":              paul,
 		"userId":           u.ID,
@@ -122,6 +127,9 @@ func newFixture(t *testing.T) *fixture {
 		"authorizeAtLogin": srv.BaseURL() + "/organizations/oauth2/v2.0/authorize",
 	}}
 	seedSites(t, f) // fixture_sites_test.go
+	for k, v := range org {
+		f.vars[k] = v
+	}
 	return f
 }
 
@@ -184,6 +192,11 @@ func (f *fixture) expandAny(v any) any {
 
 // actions are the changes a case can make between steps, by name.
 var actions = map[string]func(t *testing.T, f *fixture){
+	"deleteAnna": func(t *testing.T, f *fixture) {
+		if err := f.tn.DeleteUser(anna); err != nil {
+			t.Fatal(err)
+		}
+	},
 	// approveDeviceCode signs Paul in for the saved {userCode}.
 	"approveDeviceCode": func(t *testing.T, f *fixture) {
 		if err := f.srv.ApproveDeviceCode(f.vars["userCode"], paul); err != nil {
