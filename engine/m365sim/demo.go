@@ -157,6 +157,9 @@ func GenerateDemo(seed int64, opts DemoOptions) (*Tenant, error) {
 			}
 		}
 	}
+	if err := addDemoTeams(t, o.Users); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 

@@ -57,6 +57,8 @@ type Tenant struct {
 	driveGoneCode string
 	// org holds app registrations and their permissions (applications.go).
 	org orgDirectory
+	// teams are the teams and their conversations (teams.go).
+	teams teamsState
 }
 
 // User is one mailbox and one OneDrive.

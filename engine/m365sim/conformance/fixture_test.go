@@ -89,7 +89,7 @@ func newFixture(t *testing.T) *fixture {
 	// examples need (user-list, "Permissions"): as if the administrator
 	// had granted the directory read.
 	srv, err := m365sim.NewServer(tn, m365sim.Options{ConsentedPermissions: []string{"User.Read", "User.ReadBasic.All", "Mail.ReadWrite",
-		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite"}})
+		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite", "Team.ReadBasic.All", "Channel.ReadBasic.All", "ChannelMessage.Read.All"}})
 	must(err)
 	t.Cleanup(func() { _ = srv.Close() })
 	tok, _, err := srv.IssueAccessToken(paul)
@@ -100,7 +100,18 @@ func newFixture(t *testing.T) *fixture {
 	must(err)
 	inbox, err := tn.EnsureFolderPath(paul, "Inbox")
 	must(err)
+	team, err := tn.AddSampleTeam("Marketing", []string{paul, anna}, m365sim.SampleTeamOptions{Threads: 3, Replies: 3})
+	must(err)
+	chans := tn.Channels(team.ID)
+	roots, replies := tn.ChannelMessages(team.ID, chans[0].ID)
+	imaged := roots[1]
 	f := &fixture{tn: tn, srv: srv, token: tok, vars: map[string]string{
+		"teamId":           team.ID,
+		"channelId":        url.PathEscape(chans[0].ID),
+		"chatMessageId":    roots[0].ID,
+		"replyId":          replies[roots[0].ID][0].ID,
+		"imageMessageId":   imaged.ID,
+		"hostedContentId":  imaged.HostedContentIDs()[0],
 		"upn":              paul,
 		"userId":           u.ID,
 		"otherUserId":      a.ID,
