@@ -32,6 +32,7 @@ const (
 	SnapshotOneDrive SnapshotKind = "onedrive"
 	SnapshotCalendar SnapshotKind = "calendar" // every calendar of a mailbox
 	SnapshotContacts SnapshotKind = "contacts" // every contact folder of a mailbox
+	SnapshotTeams    SnapshotKind = "teams"    // every channel conversation of a team
 )
 
 // ItemKind is the kind of a catalogued item.
@@ -43,6 +44,8 @@ const (
 	KindFile    ItemKind = "file"
 	KindEvent   ItemKind = "event"   // in calendar snapshots
 	KindContact ItemKind = "contact" // in contacts snapshots
+	// KindChatMessage is a channel message or reply, in teams snapshots.
+	KindChatMessage ItemKind = "chatmessage"
 )
 
 // SnapshotKind returns the kind of snapshot items of kind k belong to.
@@ -56,6 +59,8 @@ func (k ItemKind) SnapshotKind() (SnapshotKind, error) {
 		return SnapshotCalendar, nil
 	case KindContact:
 		return SnapshotContacts, nil
+	case KindChatMessage:
+		return SnapshotTeams, nil
 	}
 	return "", fmt.Errorf("%w: item kind %q", ErrInvalid, k)
 }
@@ -71,6 +76,8 @@ func (k SnapshotKind) ItemKind() (ItemKind, error) {
 		return KindEvent, nil
 	case SnapshotContacts:
 		return KindContact, nil
+	case SnapshotTeams:
+		return KindChatMessage, nil
 	}
 	return "", fmt.Errorf("%w: snapshot kind %q", ErrInvalid, k)
 }
