@@ -14,7 +14,7 @@ import (
 
 // ErrTeamsRestore is why Lifeboat offers an export instead of putting
 // messages back into Teams.
-var ErrTeamsRestore = errors.New("Lifeboat cannot put messages back into Teams: Microsoft lets apps write old messages only into a team being migrated, not into a team in use, so Lifeboat saves the conversation as a web page you can open in any browser instead")
+var ErrTeamsRestore = errors.New("messages cannot be put back into Teams: Microsoft lets apps write old messages only into a team being migrated, not into a team in use, so Lifeboat saves the conversation as a web page you can open in any browser instead")
 
 // ExportedChannel is one channel written by ExportTeams.
 type ExportedChannel struct {
