@@ -78,10 +78,16 @@ func TestCompanyBackupKeepsTeamsConversations(t *testing.T) {
 		t.Fatal(err)
 	}
 	hits, err := b.Find(ctx, FindRequest{Text: "Quarterly", Kind: catalog.KindChatMessage})
-	b.Close()
-	if err != nil || len(hits) != 1 || !strings.Contains(string(hits[0].Version.Metadata), "Bob") && !strings.Contains(hits[0].Version.Folder, "Sales/General") {
+	if err != nil || len(hits) != 1 || !strings.Contains(string(hits[0].Version.Metadata), "Bob Baker") || hits[0].Version.Folder != "Sales/General" {
+		b.Close()
 		t.Fatalf("find Quarterly: %v %+v", err, hits)
 	}
+	// Restoring it into Teams is refused with the reason and the export offered.
+	if _, err := b.PlanRestore(ctx, RestoreRequest{Items: []catalog.VersionInfo{hits[0].Version}, To: ToOriginal}); err == nil ||
+		!strings.Contains(err.Error(), "export --teams") || !strings.Contains(err.Error(), "cannot be put back into Teams") {
+		t.Errorf("restoring a channel message: %v", err)
+	}
+	b.Close()
 
 	// A no-change incremental: one delta per channel, one channel list per team.
 	channels := 0

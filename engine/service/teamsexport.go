@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/lifeboat-backup/lifeboat/engine/backup"
+	"github.com/lifeboat-backup/lifeboat/engine/catalog"
 	"github.com/lifeboat-backup/lifeboat/engine/teamsexport"
 )
 
@@ -107,4 +108,15 @@ func safeFileName(s string) string {
 		s = s[:100]
 	}
 	return s
+}
+
+// refuseTeamsRestore turns down a restore of channel messages with the
+// reason and the way out (the export).
+func refuseTeamsRestore(items []catalog.VersionInfo) error {
+	for _, v := range items {
+		if v.Item.Kind == catalog.KindChatMessage {
+			return badInput(fmt.Errorf("%w. Save the channel as a web page instead: lifeboat export --teams --to-dir DIR", ErrTeamsRestore))
+		}
+	}
+	return nil
 }
