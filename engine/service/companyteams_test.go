@@ -6,9 +6,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lifeboat-backup/lifeboat/engine/catalog"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
@@ -38,6 +40,11 @@ func TestCompanyBackupKeepsTeamsConversations(t *testing.T) {
 	hostile, err := tn.PostMessage(sales.ID, general.ID, simtest.Bob, m365sim.PostOptions{
 		HTML: `<p>Quarterly numbers <script>alert(1)</script><img src="x" onerror="alert(2)"> &lt;b&gt;not bold&lt;/b&gt;</p><style>body{display:none}</style>`})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Older than channel delta's eight months: only the full listing has it.
+	if _, err := tn.PostMessage(sales.ID, general.ID, simtest.Alice, m365sim.PostOptions{HTML: "<p>Founding agreement signed</p>",
+		At: time.Now().AddDate(0, -10, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	srv := simtest.Start(t, tn, m365sim.Options{})
@@ -81,6 +88,9 @@ func TestCompanyBackupKeepsTeamsConversations(t *testing.T) {
 	if err != nil || len(hits) != 1 || !strings.Contains(string(hits[0].Version.Metadata), "Bob Baker") || hits[0].Version.Folder != "Sales/General" {
 		b.Close()
 		t.Fatalf("find Quarterly: %v %+v", err, hits)
+	}
+	if old, err := b.Find(ctx, FindRequest{Text: "Founding", Kind: catalog.KindChatMessage}); err != nil || len(old) != 1 {
+		t.Errorf("a message older than eight months: %v %d hits", err, len(old))
 	}
 	// Restoring it into Teams is refused with the reason and the export offered.
 	if _, err := b.PlanRestore(ctx, RestoreRequest{Items: []catalog.VersionInfo{hits[0].Version}, To: ToOriginal}); err == nil ||
@@ -212,6 +222,9 @@ func checkRendered(t *testing.T, tn *m365sim.Tenant, teamID, channelID, page, ho
 		t.Fatalf("chromium --dump-dom: %v", err)
 	}
 	roots, replies := tn.ChannelMessages(teamID, channelID)
+	// In the order people wrote them (the old message was posted last
+	// with an earlier date).
+	slices.SortStableFunc(roots, func(a, b *m365sim.ChatMessage) int { return a.Created.Compare(b.Created) })
 	var want []string
 	for _, m := range roots {
 		want = append(want, m.ID)
