@@ -129,7 +129,7 @@ func writeMessage(b *strings.Builder, raw json.RawMessage, images map[string]str
 }
 
 var (
-	tagRE  = regexp.MustCompile(`(?s)<(/?)([a-zA-Z0-9]+)([^>]*)>`)
+	tagRE  = regexp.MustCompile(`(?s)<(/?)([a-zA-Z0-9]+)([^<>]*)>`)
 	srcRE  = regexp.MustCompile(`(?i)\ssrc\s*=\s*"([^"]*)"`)
 	dropRE = regexp.MustCompile(`(?is)<(script|style|iframe|object|embed|template|svg|math)\b.*?</(script|style|iframe|object|embed|template|svg|math)\s*>`)
 )
