@@ -283,6 +283,8 @@ func Refs(tree []byte) ([]repo.ID, error) {
 		return pimRefs(tree, head.Format)
 	case teamsRootFormat:
 		return teamsRefs(tree)
+	case groupRootFormat:
+		return groupRefs(tree)
 	}
 	return nil, fmt.Errorf("%w: format %q", ErrUnknownTree, head.Format)
 }

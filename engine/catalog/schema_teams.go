@@ -7,6 +7,6 @@ import "strings"
 // constraints widened, as SQLite cannot change them in place.
 var schemaV3 = strings.NewReplacer(
 	"_v2", "_v3",
-	"'mail','onedrive','calendar','contacts'", "'mail','onedrive','calendar','contacts','teams'",
-	"'mail','file','event','contact'", "'mail','file','event','contact','chatmessage'",
+	"'mail','onedrive','calendar','contacts'", "'mail','onedrive','calendar','contacts','teams','groupmail'",
+	"'mail','file','event','contact'", "'mail','file','event','contact','chatmessage','grouppost'",
 ).Replace(schemaV2)

@@ -28,11 +28,12 @@ type SnapshotKind string
 
 // Snapshot kinds.
 const (
-	SnapshotMail     SnapshotKind = "mail"
-	SnapshotOneDrive SnapshotKind = "onedrive"
-	SnapshotCalendar SnapshotKind = "calendar" // every calendar of a mailbox
-	SnapshotContacts SnapshotKind = "contacts" // every contact folder of a mailbox
-	SnapshotTeams    SnapshotKind = "teams"    // every channel conversation of a team
+	SnapshotMail      SnapshotKind = "mail"
+	SnapshotOneDrive  SnapshotKind = "onedrive"
+	SnapshotCalendar  SnapshotKind = "calendar"  // every calendar of a mailbox
+	SnapshotContacts  SnapshotKind = "contacts"  // every contact folder of a mailbox
+	SnapshotTeams     SnapshotKind = "teams"     // every channel conversation of a team
+	SnapshotGroupMail SnapshotKind = "groupmail" // a Microsoft 365 group's conversations
 )
 
 // ItemKind is the kind of a catalogued item.
@@ -46,6 +47,8 @@ const (
 	KindContact ItemKind = "contact" // in contacts snapshots
 	// KindChatMessage is a channel message or reply, in teams snapshots.
 	KindChatMessage ItemKind = "chatmessage"
+	// KindGroupPost is a post of a group conversation, in groupmail snapshots.
+	KindGroupPost ItemKind = "grouppost"
 )
 
 // SnapshotKind returns the kind of snapshot items of kind k belong to.
@@ -61,6 +64,8 @@ func (k ItemKind) SnapshotKind() (SnapshotKind, error) {
 		return SnapshotContacts, nil
 	case KindChatMessage:
 		return SnapshotTeams, nil
+	case KindGroupPost:
+		return SnapshotGroupMail, nil
 	}
 	return "", fmt.Errorf("%w: item kind %q", ErrInvalid, k)
 }
@@ -78,6 +83,8 @@ func (k SnapshotKind) ItemKind() (ItemKind, error) {
 		return KindContact, nil
 	case SnapshotTeams:
 		return KindChatMessage, nil
+	case SnapshotGroupMail:
+		return KindGroupPost, nil
 	}
 	return "", fmt.Errorf("%w: snapshot kind %q", ErrInvalid, k)
 }

@@ -135,3 +135,55 @@ func (c *Client) GetHostedContent(ctx context.Context, rawURL string) ([]byte, e
 	}
 	return c.getJSON(ctx, "get hosted content", u.String())
 }
+
+// Group is a Microsoft 365 group, whose mailbox holds conversations.
+type Group struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName"`
+	Mail        string `json:"mail"`
+}
+
+// GroupThread is what a thread listing says of a thread.
+type GroupThread struct {
+	ID            string `json:"id"`
+	Topic         string `json:"topic"`
+	LastDelivered string `json:"lastDeliveredDateTime"`
+}
+
+// ListGroups returns the Microsoft 365 groups (groupTypes Unified).
+func (c *Client) ListGroups(ctx context.Context) ([]Group, error) {
+	var out []Group
+	err := c.pages(ctx, "list groups", "/groups?$filter="+url.QueryEscape("groupTypes/any(c:c eq 'Unified')")+"&$select=id,displayName,mail", func(vs []json.RawMessage) error {
+		for _, v := range vs {
+			var g Group
+			if json.Unmarshal(v, &g) == nil && g.ID != "" {
+				out = append(out, g)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ListGroupThreads returns a group's threads.
+func (c *Client) ListGroupThreads(ctx context.Context, groupID string) ([]GroupThread, error) {
+	var out []GroupThread
+	err := c.pages(ctx, "list group threads", "/groups/"+url.PathEscape(groupID)+"/threads", func(vs []json.RawMessage) error {
+		for _, v := range vs {
+			var t GroupThread
+			if json.Unmarshal(v, &t) == nil && t.ID != "" {
+				out = append(out, t)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ListThreadPosts returns a thread's posts as Graph served them.
+func (c *Client) ListThreadPosts(ctx context.Context, groupID, threadID string) ([]json.RawMessage, error) {
+	var out []json.RawMessage
+	err := c.pages(ctx, "list thread posts", "/groups/"+url.PathEscape(groupID)+"/threads/"+url.PathEscape(threadID)+"/posts",
+		func(vs []json.RawMessage) error { out = append(out, vs...); return nil })
+	return out, err
+}

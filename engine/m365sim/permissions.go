@@ -77,6 +77,8 @@ func routePermissions(method, path string) (permRule, bool) {
 		return usersListRule, true
 	case parts[0] == "users":
 		rest = parts[2:]
+	case parts[0] == "groups":
+		return groupsPermissions(parts), true
 	case parts[0] == "teams":
 		return teamsPermissions(parts), true
 	case parts[0] == "drives":

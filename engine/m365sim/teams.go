@@ -128,6 +128,8 @@ type teamsState struct {
 	// APIs, so app-only reads of channel messages answer 403.
 	refused bool
 	lastMsg int64
+	// groups are the Microsoft 365 groups, a team's among them (groupconv.go).
+	groups []*Group
 }
 
 // AddTeam creates a team with its General channel.
@@ -138,6 +140,7 @@ func (t *Tenant) AddTeam(name, description string) (*Team, error) {
 	tm := &Team{ID: newGUID(), DisplayName: name, Description: description, Created: now}
 	tm.channels = append(tm.channels, &Channel{ID: newChannelID(), DisplayName: "General", MembershipType: ChannelStandard, Created: now})
 	t.teams.list = append(t.teams.list, tm)
+	t.teams.groups = append(t.teams.groups, &Group{ID: tm.ID, DisplayName: name, Mail: groupMail(name, t.Domain), team: true})
 	t.bump()
 	return tm, nil
 }

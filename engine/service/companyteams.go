@@ -35,7 +35,10 @@ func (s *Service) backUpTeams(ctx context.Context, r *repo.Repository, cat *cata
 		}
 		return nil, fmt.Errorf("listing the teams: %w", err)
 	}
-	var out []AccountResult
+	out, err := s.backUpGroupMail(ctx, gc, r, cat, tenantID, req)
+	if err != nil {
+		return out, err
+	}
 	for _, tm := range teams {
 		ar := AccountResult{Account: tm.DisplayName}
 		ar.Result, ar.Err = backup.Run(ctx, backup.Options{
@@ -48,6 +51,40 @@ func (s *Service) backUpTeams(ctx context.Context, r *repo.Repository, cat *cata
 		for _, w := range ar.Result.Warnings {
 			req.Events.note("%s", w)
 		}
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+		out = append(out, ar)
+		if req.Events.Result != nil {
+			req.Events.Result(ar)
+		}
+	}
+	return out, nil
+}
+
+// groupHomeID is the catalog's account key of a group's mailbox.
+func groupHomeID(groupID, tenantID string) string { return "group." + groupID + "." + tenantID }
+
+// backUpGroupMail backs up every Microsoft 365 group's conversations.
+func (s *Service) backUpGroupMail(ctx context.Context, gc *graph.Client, r *repo.Repository, cat *catalog.Catalog, tenantID string, req BackupRequest) ([]AccountResult, error) {
+	groups, err := gc.ListGroups(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		req.Events.note("Lifeboat could not list your company's groups, so their shared mailboxes' conversations were not backed up this time; everything else was.")
+		return nil, nil
+	}
+	var out []AccountResult
+	for _, g := range groups {
+		ar := AccountResult{Account: g.Mail}
+		ar.Result, ar.Err = backup.Run(ctx, backup.Options{
+			Graph: gc, Repo: r, Catalog: cat, User: g.ID, Only: backup.ScopeGroupMail, Logger: s.o.Logger,
+			Account:        catalog.Account{HomeID: groupHomeID(g.ID, tenantID), UPN: g.Mail, DisplayName: g.DisplayName, Kind: catalog.AccountWork},
+			OnProgress:     req.Events.Progress,
+			NoCatalogCopy:  true,
+			CommitInterval: s.o.Checkpoint,
+		})
 		if ctx.Err() != nil {
 			return out, ctx.Err()
 		}

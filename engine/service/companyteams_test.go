@@ -47,6 +47,21 @@ func TestCompanyBackupKeepsTeamsConversations(t *testing.T) {
 		At: time.Now().AddDate(0, -10, 0)}); err != nil {
 		t.Fatal(err)
 	}
+	// Group mailboxes: the team's group and a group without a team.
+	office, err := tn.AddGroup("Office")
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, err := tn.PostToGroup(office.ID, "", "Parking spaces", simtest.Alice, "<p>Who needs a parking permit?</p>", time.Now().Add(-2*time.Hour))
+	if err == nil {
+		_, err = tn.PostToGroup(office.ID, th, "", simtest.Bob, "<p>Me, <script>x()</script>thanks</p>", time.Now().Add(-time.Hour))
+	}
+	if err == nil {
+		_, err = tn.PostToGroup(sales.ID, "", "Price list 2027", simtest.Bob, "<p>New prices attached</p>", time.Now().Add(-time.Hour))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := simtest.Start(t, tn, m365sim.Options{})
 	tenant, err := TenantFromProfile(srv.Profile(), "")
 	if err != nil {
@@ -91,6 +106,9 @@ func TestCompanyBackupKeepsTeamsConversations(t *testing.T) {
 	}
 	if old, err := b.Find(ctx, FindRequest{Text: "Founding", Kind: catalog.KindChatMessage}); err != nil || len(old) != 1 {
 		t.Errorf("a message older than eight months: %v %d hits", err, len(old))
+	}
+	if gp, err := b.Find(ctx, FindRequest{Text: "parking permit", Kind: catalog.KindGroupPost}); err != nil || len(gp) != 1 || gp[0].Version.Folder != "Office" {
+		t.Errorf("a group conversation post: %v %+v", err, gp)
 	}
 	// Restoring it into Teams is refused with the reason and the export offered.
 	if _, err := b.PlanRestore(ctx, RestoreRequest{Items: []catalog.VersionInfo{hits[0].Version}, To: ToOriginal}); err == nil ||
@@ -157,6 +175,28 @@ func TestCompanyBackupKeepsTeamsConversations(t *testing.T) {
 		if e.Team == "Sales" && e.Channel == "General" {
 			page = e.Path
 		}
+	}
+	groupPages := 0
+	for _, e := range exp {
+		if e.Channel != "" {
+			continue
+		}
+		groupPages++
+		id := office.ID
+		for _, tm := range tn.Teams() {
+			if tm.DisplayName == e.Team {
+				id = tm.ID
+			}
+		}
+		if threads, posts := tn.GroupPostCount(id); e.Messages != threads || e.Replies != posts {
+			t.Errorf("group %s exported %d threads %d posts, the tenant has %d and %d", e.Team, e.Messages, e.Replies, threads, posts)
+		}
+		if b, err := os.ReadFile(e.Path); err != nil || strings.Contains(string(b), "<script") {
+			t.Errorf("group page %s: %v or a script", e.Path, err)
+		}
+	}
+	if groupPages != 11 {
+		t.Errorf("%d group pages, want 11 (10 teams' groups and Office)", groupPages)
 	}
 	if page == "" {
 		t.Fatalf("no export of Sales/General in %+v", exp)

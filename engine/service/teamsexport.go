@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,18 +66,44 @@ func (s *Service) ExportTeams(ctx context.Context, dir, recoveryKey, outDir stri
 			out = append(out, ExportedChannel{Team: tc.Name, Channel: ch.Name, Path: p, Messages: cnt.Messages, Replies: cnt.Replies})
 		}
 	}
+	groups := map[string]bool{}
+	for _, sn := range snaps {
+		if sn.Kind == backup.KindGroupMail {
+			groups[sn.State["account.home"]] = true
+		}
+	}
+	for home := range groups {
+		name, threads, err := backup.LoadGroupThreads(ctx, r, home)
+		if err != nil {
+			return out, err
+		}
+		gdir := filepath.Join(outDir, "Group conversations")
+		if err := os.MkdirAll(gdir, 0o700); err != nil {
+			return out, err
+		}
+		p := filepath.Join(gdir, safeFileName(name)+".html")
+		cnt, err := writePage(p, func(w io.Writer) (teamsexport.Counts, error) { return teamsexport.WriteGroup(w, name, threads) })
+		if err != nil {
+			return out, err
+		}
+		out = append(out, ExportedChannel{Team: name, Channel: "", Path: p, Messages: cnt.Messages, Replies: cnt.Replies})
+	}
 	return out, nil
 }
 
 // writeChannelFile writes the page beside its place and renames it there,
 // so a crash never leaves half a page under the real name.
 func writeChannelFile(p string, ch teamsexport.Channel) (teamsexport.Counts, error) {
+	return writePage(p, func(w io.Writer) (teamsexport.Counts, error) { return teamsexport.Write(w, ch) })
+}
+
+func writePage(p string, write func(io.Writer) (teamsexport.Counts, error)) (teamsexport.Counts, error) {
 	f, err := os.CreateTemp(filepath.Dir(p), ".export-*.html")
 	if err != nil {
 		return teamsexport.Counts{}, err
 	}
 	defer os.Remove(f.Name())
-	cnt, err := teamsexport.Write(f, ch)
+	cnt, err := write(f)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -87,7 +114,7 @@ func writeChannelFile(p string, ch teamsexport.Channel) (teamsexport.Counts, err
 		err = os.Rename(f.Name(), p)
 	}
 	if err != nil {
-		return cnt, fmt.Errorf("writing the conversation of %s: %w", ch.Name, err)
+		return cnt, fmt.Errorf("writing %s: %w", filepath.Base(p), err)
 	}
 	return cnt, nil
 }

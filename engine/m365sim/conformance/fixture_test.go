@@ -89,7 +89,7 @@ func newFixture(t *testing.T) *fixture {
 	// examples need (user-list, "Permissions"): as if the administrator
 	// had granted the directory read.
 	srv, err := m365sim.NewServer(tn, m365sim.Options{ConsentedPermissions: []string{"User.Read", "User.ReadBasic.All", "Mail.ReadWrite",
-		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite", "Team.ReadBasic.All", "Channel.ReadBasic.All", "ChannelMessage.Read.All"}})
+		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite", "Team.ReadBasic.All", "Channel.ReadBasic.All", "ChannelMessage.Read.All", "Group.Read.All"}})
 	must(err)
 	t.Cleanup(func() { _ = srv.Close() })
 	tok, _, err := srv.IssueAccessToken(paul)
@@ -105,8 +105,13 @@ func newFixture(t *testing.T) *fixture {
 	chans := tn.Channels(team.ID)
 	roots, replies := tn.ChannelMessages(team.ID, chans[0].ID)
 	imaged := roots[1]
+	threadID, err := tn.PostToGroup(team.ID, "", "Does anyone have the quarterly numbers?", anna, "<p>Does anyone have the quarterly numbers?</p>", time.Time{})
+	must(err)
+	_, err = tn.PostToGroup(team.ID, threadID, "", paul, "<p>Attached.</p>", time.Time{})
+	must(err)
 	f := &fixture{tn: tn, srv: srv, token: tok, vars: map[string]string{
 		"teamId":           team.ID,
+		"groupThreadId":    threadID,
 		"channelId":        url.PathEscape(chans[0].ID),
 		"chatMessageId":    roots[0].ID,
 		"replyId":          replies[roots[0].ID][0].ID,
