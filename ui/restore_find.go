@@ -669,7 +669,7 @@ func newRWPreviewPane(w *restoreWizard) *rwPreviewPane {
 
 func (p *rwPreviewPane) clear() {
 	p.gen++
-	hint := widget.NewLabel("Choose an email or a file to see it here.")
+	hint := widget.NewLabel("Choose something in the list to see it here.")
 	hint.Wrapping = fyne.TextWrapWord
 	hint.Importance = widget.LowImportance
 	p.box.Objects = []fyne.CanvasObject{hint}

@@ -35,7 +35,14 @@ func rwPIMPreviewObjects(it RestoreItem, pv ItemPreview, now time.Time, lead []f
 		line("When", rwEventWhen(e))
 		line("Repeats", rwEventRepeats(e))
 		line("Where", e.Location)
-		line("Calendar", rwFolderText(pv.Folder, ItemEvent)+rwWhoseSuffix(it.Account, ItemEvent))
+		cal := strings.Trim(pv.Folder, "/")
+		if cal == "" {
+			cal = "Calendar"
+		}
+		if who := rwPossessive(it.Account); who != "" {
+			cal += " (" + who + ")"
+		}
+		line("Calendar", cal)
 		line("Organizer", e.Organizer)
 		if len(e.Attendees) > 0 {
 			line("With", strings.Join(e.Attendees, ", "))
@@ -135,4 +142,52 @@ func rwEventRepeats(e *EventPreview) string {
 		s += "; " + rwItoa(e.Cancelled) + rwPick(e.Cancelled, " was cancelled", " were cancelled")
 	}
 	return s
+}
+
+// The where step's explanations of a new folder and of this computer.
+const (
+	rwNewFolderText = "Lifeboat makes a folder called “Restored by Lifeboat” with today's date in the mailbox " +
+		"(for emails) or the OneDrive (for files), so nothing that is there now is touched."
+	rwComputerText = "Emails are saved as .eml files that open in Outlook or Thunderbird; files keep their dates. " +
+		"Folders are kept as they were."
+)
+
+// rwContainerNoun is what holds items of a kind: a folder, a calendar, a
+// contact folder.
+func rwContainerNoun(k ItemKind) string {
+	switch k {
+	case ItemEvent:
+		return "calendar"
+	case ItemContact:
+		return "contact folder"
+	}
+	return "folder"
+}
+
+// describePIM words the where step's choices for calendar events and
+// contacts when they are among what was chosen.
+func (s *rwWhereStep) describePIM(items []RestoreItem, folders []FolderChoice) {
+	kinds := map[ItemKind]bool{}
+	for _, it := range items {
+		kinds[it.Kind] = true
+	}
+	for _, f := range folders {
+		kinds[f.Kind] = true
+	}
+	newFolder, computer := rwNewFolderText, rwComputerText
+	switch {
+	case len(kinds) == 1 && kinds[ItemEvent]:
+		newFolder = "Lifeboat makes a calendar called “Restored by Lifeboat” with today's date, so nothing in the calendars now is touched."
+		computer = "Each event is saved as an .ics file, which Outlook, Apple Calendar and Google Calendar open."
+	case len(kinds) == 1 && kinds[ItemContact]:
+		newFolder = "Lifeboat makes a contact folder called “Restored by Lifeboat” with today's date, so nothing in the address book now is touched."
+		computer = "Each contact is saved as a .vcf file (a contact card), which Outlook, Apple Contacts and Google Contacts open."
+	case kinds[ItemEvent] || kinds[ItemContact]:
+		newFolder = "Lifeboat makes a folder, calendar or contact folder called “Restored by Lifeboat” with today's date where each " +
+			"thing belongs, so nothing that is there now is touched."
+		computer = "Emails are saved as .eml files, calendar events as .ics files and contacts as .vcf files, which Outlook and " +
+			"most other programs open; files keep their dates. Folders are kept as they were."
+	}
+	s.newFolder.SetText(newFolder)
+	s.computer.SetText(computer)
 }

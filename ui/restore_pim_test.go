@@ -74,7 +74,7 @@ func TestRestoreFindsAndPreviewsAnEvent(t *testing.T) {
 	h.settle()
 	h.mustShow("When: Monday 2 March 2026, 09:00–10:00 (W. Europe Standard Time)",
 		"Repeats: Every Monday, 8 times; 2 meetings were changed; 1 was cancelled",
-		"Where: Bakery back office", "Calendar: the calendar Calendar in Paul Baker's calendars",
+		"Where: Bakery back office", "Calendar: Calendar (Paul Baker's)",
 		"With: Carol <carol@fabrikam.example>, Dan <dan@fabrikam.example>",
 		"This was a meeting. It will come back as an appointment in the calendar, with the people above written in its description, so nobody gets an invitation.",
 		"rota.xlsx (12 KB)", "Agenda: orders, rota.")
@@ -83,9 +83,14 @@ func TestRestoreFindsAndPreviewsAnEvent(t *testing.T) {
 	}
 	h.tap(h.w.next)
 	h.tap(h.w.next)
+	h.mustShow("Into the calendar “Calendar” in Paul Baker's calendars. If that calendar no longer exists, Lifeboat makes it again.",
+		"Lifeboat makes a calendar called “Restored by Lifeboat” with today's date, so nothing in the calendars now is touched.",
+		"Each event is saved as an .ics file, which Outlook, Apple Calendar and Google Calendar open.")
 	h.tap(h.w.next)
 	h.mustShow("Lifeboat will restore 1 calendar event (4 KB).", "1 calendar event will be put back in the calendar Calendar",
 		"Weekly planning: it was a meeting: it comes back as an appointment with its attendee list in the description, so nobody is invited")
+	h.tap(h.w.next)
+	h.mustShow("Done", "1 calendar event was put back.", "Meetings came back as appointments, so nobody was sent an invitation.")
 }
 
 // A contact shows as a card: photo, job and company, e-mail, phone.
@@ -97,7 +102,7 @@ func TestRestoreFindsAndPreviewsAContact(t *testing.T) {
 	h.w.find.results.list.Select(0)
 	h.settle()
 	h.mustShow("Sales, Flour & Co", "E-mail: mila@flour.example", "Phone: +31 20 555 0101", "Address: Molenstraat 1, Utrecht",
-		"In: Contacts/Suppliers in Paul Baker's address book")
+		"In: Suppliers in Paul Baker's address book")
 	photo := false
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {

@@ -144,8 +144,11 @@ type rwWhereStep struct {
 	radios   []*widget.RadioGroup // one option each, so each has its explanation under it
 	selected RestoreTarget
 	original *widget.Label
-	folder   *widget.Entry
-	pick     *widget.Button
+	// newFolder and computer explain the other two choices; describe
+	// words them for calendars and contacts (restore_pim.go).
+	newFolder, computer *widget.Label
+	folder              *widget.Entry
+	pick                *widget.Button
 }
 
 const (
@@ -158,12 +161,11 @@ func newRWWhereStep(w *restoreWizard) *rwWhereStep {
 	s := &rwWhereStep{w: w}
 	s.original = widget.NewLabel("")
 	s.original.Wrapping = fyne.TextWrapWord
-	newFolder := widget.NewLabel("Lifeboat makes a folder called “Restored by Lifeboat” with today's date in the mailbox " +
-		"(for emails) or the OneDrive (for files), so nothing that is there now is touched.")
+	newFolder := widget.NewLabel(rwNewFolderText)
 	newFolder.Wrapping = fyne.TextWrapWord
-	computer := widget.NewLabel("Emails are saved as .eml files that open in Outlook or Thunderbird; files keep their dates. " +
-		"Folders are kept as they were.")
+	computer := widget.NewLabel(rwComputerText)
 	computer.Wrapping = fyne.TextWrapWord
+	s.newFolder, s.computer = newFolder, computer
 	s.folder = widget.NewEntry()
 	s.folder.SetPlaceHolder("Choose a folder on this computer…")
 	s.folder.OnChanged = func(string) { w.updateButtons() }
@@ -230,7 +232,7 @@ func (s *rwWhereStep) describe(items []RestoreItem, folders []FolderChoice) {
 	case len(items) == 1 && len(folders) == 0:
 		it := items[0]
 		s.original.SetText("Into " + rwFolderText(it.Folder, it.Kind) + rwWhoseSuffix(it.Account, it.Kind) +
-			". If that folder no longer exists, Lifeboat makes it again.")
+			". If that " + rwContainerNoun(it.Kind) + " no longer exists, Lifeboat makes it again.")
 	case len(folders) == 1 && len(items) == 0:
 		f := folders[0]
 		s.original.SetText("Everything goes back into " + rwFolderText(f.Folder, f.Kind) + " as it was on " +
@@ -238,6 +240,7 @@ func (s *rwWhereStep) describe(items []RestoreItem, folders []FolderChoice) {
 	case n > 1:
 		s.original.SetText("Each one goes back into the folder it came from. Missing folders are made again.")
 	}
+	s.describePIM(items, folders)
 }
 
 func (s *rwWhereStep) destination() RestoreTarget { return s.selected }
@@ -459,6 +462,9 @@ func newRWDoneStep(w *restoreWizard, req RestoreRequest, out RestoreOutcome, err
 		icon = theme.ConfirmIcon()
 		d.title = "Done"
 		lines = append(lines, rwPutBackSentence(put, req))
+		if rwHasEvents(req) && req.To != ToComputer {
+			lines = append(lines, "Meetings came back as appointments, so nobody was sent an invitation.")
+		}
 	}
 	if out.Renamed > 0 {
 		lines = append(lines, rwPick(out.Renamed, "Something with the same name was already there, so Lifeboat kept both: the restored copy has a new name next to it.",
@@ -566,24 +572,37 @@ func rwHasMail(req RestoreRequest) bool {
 	return false
 }
 
-// rwCountKinds names n things by what was chosen: emails, files or items.
+// rwCountKinds names n things by what was chosen: emails, files,
+// calendar events or contacts when all are of one kind, else items.
 func rwCountKinds(n int, req RestoreRequest) string {
-	mail, file := false, false
+	kinds := map[ItemKind]bool{}
 	for _, it := range req.Items {
-		mail = mail || it.Kind == ItemEmail
-		file = file || it.Kind == ItemFile
+		kinds[it.Kind] = true
 	}
 	for _, f := range req.Folders {
-		mail = mail || f.Kind == ItemEmail
-		file = file || f.Kind == ItemFile
+		kinds[f.Kind] = true
 	}
-	switch {
-	case mail && !file:
-		return rwCountNoun(n, ItemEmail)
-	case file && !mail:
-		return rwCountNoun(n, ItemFile)
+	if len(kinds) == 1 {
+		for k := range kinds {
+			return rwCountNoun(n, k)
+		}
 	}
 	return rwItoa(n) + rwPick(n, " item", " items")
+}
+
+// rwHasEvents says whether calendar events were chosen.
+func rwHasEvents(req RestoreRequest) bool {
+	for _, it := range req.Items {
+		if it.Kind == ItemEvent {
+			return true
+		}
+	}
+	for _, f := range req.Folders {
+		if f.Kind == ItemEvent {
+			return true
+		}
+	}
+	return false
 }
 
 func rwCountText(n int, one, many string) string {

@@ -416,7 +416,7 @@ func visibleTexts(o fyne.CanvasObject) []string {
 func TestRestoreSearchShowsResultsAndPreview(t *testing.T) {
 	svc := newFakeRestore()
 	h := newHarness(t, svc)
-	h.mustShow("Find what you want back", "Choose an email or a file to see it here.")
+	h.mustShow("Find what you want back", "Choose something in the list to see it here.")
 	if !h.w.next.Disabled() {
 		t.Error("Next is enabled before anything was chosen")
 	}
@@ -685,7 +685,7 @@ func TestRestoreDoneOpensOutlookAndRestarts(t *testing.T) {
 		t.Errorf("%d restores ran, want 1", n)
 	}
 	h.tap(h.w.next)
-	h.mustShow("Find what you want back", "Choose an email or a file to see it here.")
+	h.mustShow("Find what you want back", "Choose something in the list to see it here.")
 	if !h.w.next.Disabled() {
 		t.Error("Next is enabled after starting over")
 	}

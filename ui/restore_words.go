@@ -144,9 +144,13 @@ func rwFolderText(folder string, k ItemKind) string {
 		if folder == "" {
 			return "the calendar"
 		}
-		return "the calendar " + folder
+		return "the calendar “" + folder + "”"
 	}
 	if k == ItemContact {
+		// Contact folders are below the default one, "Contacts".
+		if sub := strings.TrimPrefix(folder, "Contacts/"); sub != folder && sub != "" {
+			return sub
+		}
 		if folder == "" {
 			return "Contacts"
 		}

@@ -40,6 +40,8 @@ type AppDeps struct {
 	Offsite           Offsite
 	Alarm             Alarm
 	OpenRestoreBefore func(at time.Time, kind ItemKind)
+	// Company, when set, lets the setup wizard protect the whole company.
+	Company CompanySetup
 }
 
 // Shell is the app window's content: the setup wizard on first run, then
@@ -93,7 +95,7 @@ func NewShell(env Env, d AppDeps) *Shell {
 	} else {
 		s.Wizard = NewSetupWizard(env, SetupDeps{Accounts: d.Accounts, Destinations: d.Destinations, RecoveryKeys: d.RecoveryKeys,
 			Scheduler: d.Scheduler, Backup: d.Backup, Suggestion: d.Suggestion, Demo: d.Demo, Progress: s.Progress,
-			SaveStep: d.SaveSetupStep, Finish: s.finishSetup}, d.SetupStep)
+			SaveStep: d.SaveSetupStep, Finish: s.finishSetup, Company: d.Company}, d.SetupStep)
 		s.root.Objects = []fyne.CanvasObject{s.Wizard.Content()}
 	}
 	return s

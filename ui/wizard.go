@@ -41,6 +41,9 @@ type SetupDeps struct {
 	Progress *ProgressView
 	// Finish is called when the person moves on to the dashboard.
 	Finish func()
+	// Company, when set, offers to protect everyone in the company
+	// (wizard_company.go); the default choice.
+	Company CompanySetup
 }
 
 // SetupWizard is the first-run setup: one decision per page, with Back and
@@ -54,6 +57,7 @@ type SetupWizard struct {
 	Next        *widget.Button
 	Steps       *widget.Label
 	SignIn      *SignInPage
+	Org         *WizardCompany // the company-or-just-me choice; nil without Company
 	Destination *DestinationPage
 	Key         *KeyView
 	Schedule    *ScheduleForm
@@ -80,6 +84,9 @@ func NewSetupWizard(env Env, d SetupDeps, start int) *SetupWizard {
 	w.Problem = para("")
 	w.Problem.Importance = widget.DangerImportance
 	w.SignIn = NewSignInPage(env, d.Accounts, func(Person) { w.updateButtons() })
+	if d.Company != nil {
+		w.Org = newWizardCompany(w, d.Company)
+	}
 	w.Destination = NewDestinationPage(env, d.Destinations, firstNonEmpty(d.Destinations.Current(), d.Suggestion))
 	if d.Demo {
 		w.Destination.Info.SetText("")
@@ -146,6 +153,9 @@ func (w *SetupWizard) show(step int) {
 		page = w.welcome()
 	case StepSignIn:
 		page = w.SignIn.Content()
+		if w.Org != nil {
+			page = w.Org.content
+		}
 		w.enterSignIn()
 	case StepDestination:
 		page = w.Destination.Content()
@@ -184,6 +194,10 @@ func (w *SetupWizard) welcome() fyne.CanvasObject {
 
 func (w *SetupWizard) enterSignIn() {
 	if w.SignIn.Step() == SignInDone {
+		return
+	}
+	if w.Org != nil && w.Org.Company() {
+		w.Org.enter()
 		return
 	}
 	go func() {

@@ -184,6 +184,7 @@ func New(o Options) *cobra.Command {
 	root.AddCommand(a.browseCommands()...)
 	root.AddCommand(a.exportCommand())
 	root.AddCommand(a.offsiteCommand(), a.alarmCommand())
+	root.AddCommand(a.setupCommand(), a.peopleCommand()) // company.go
 	return root
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +16,9 @@ import (
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim/simtest"
 	"github.com/lifeboat-backup/lifeboat/engine/notify"
+	"github.com/lifeboat-backup/lifeboat/engine/s3store"
 	"github.com/lifeboat-backup/lifeboat/engine/s3store/s3test"
+	"github.com/lifeboat-backup/lifeboat/engine/secret"
 	"github.com/lifeboat-backup/lifeboat/engine/service"
 )
 
@@ -161,4 +164,44 @@ func newOffsiteFixture(t *testing.T) (schedFixture, string) {
 	}
 	dir, rk := initRepo(t)
 	return schedFixture{srv: srv, profile: profile, cfg: cfg, dir: dir}, rk
+}
+
+// TestOffsiteSecretInTheSystemKeychain: with the system keychain (the
+// default), `offsite setup` keeps the secret key there and nowhere in the
+// config folder, and `offsite check` finds it there.
+func TestOffsiteSecretInTheSystemKeychain(t *testing.T) {
+	if runtime.GOOS == "linux" && os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Fatal("no D-Bus session: run with the real keychain, e.g. `bash installer/test-session.sh go test ./app/cli` (as `make test` does)")
+	}
+	gw := s3test.Start(t)
+	_, profile, cfg := loginEnv(t, m365sim.Options{})
+	bucket := gw.Bucket(t, true)
+	account := s3store.KeychainAccount(gw.Endpoint, bucket, gw.Access)
+	t.Cleanup(func() { _ = s3store.DeleteCredentials(secret.OS{}, account) })
+	t.Setenv(secretEnv, gw.Secret)
+	code, out, errOut := lifeboat(t, t.Context(), "--tenant-profile", profile, "offsite", "setup", "--provider", "versitygw", "--endpoint", gw.Endpoint,
+		"--region", "us-east-1", "--bucket", bucket, "--access-key-id", gw.Access)
+	if code != exitOK {
+		t.Fatalf("setup: exit %d\n%s\n%s", code, out, errOut)
+	}
+	c, err := s3store.LoadCredentials(secret.OS{}, account)
+	if err != nil || c.Secret != gw.Secret {
+		t.Fatalf("the system keychain does not hold the secret key: %v", err)
+	}
+	err = filepath.WalkDir(cfg, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(gw.Secret)) {
+			t.Errorf("%s holds the secret key", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(secretEnv, "")
+	if code, out, errOut := lifeboat(t, t.Context(), "--tenant-profile", profile, "offsite", "check"); code != exitOK {
+		t.Fatalf("check: exit %d\n%s\n%s", code, out, errOut)
+	}
 }

@@ -230,6 +230,9 @@ func (p *restorePrinter) plan(g *service.RestoreGroup, dryRun bool) {
 			j.Action = "fail"
 			printJSON(p.w, j)
 		}
+		for _, n := range pl.Notes {
+			printJSON(p.w, map[string]any{"event": "note", "text": n})
+		}
 		return
 	}
 	verb := "Restoring"

@@ -35,6 +35,7 @@ type serveOptions struct {
 	listen      string
 	importDir   string
 	demo        bool
+	company     bool
 	seed        int64
 	throttle    string
 	faults      string
@@ -56,6 +57,7 @@ func (a *app) simServeCommand() *cobra.Command {
 	f.StringVar(&o.listen, "listen", "127.0.0.1:0", "address to listen on (loopback)")
 	f.StringVar(&o.importDir, "import", "", "seed the tenant from this folder (users/<upn>/mail/..., users/<upn>/onedrive/...)")
 	f.BoolVar(&o.demo, "demo", false, "seed the tenant with generated demo data")
+	f.BoolVar(&o.company, "company", false, "with --demo: the whole company (staff, the shared info@ mailbox, a meeting room and a former employee), for organization mode")
 	f.Int64Var(&o.seed, "seed", 1, "with --demo: the generator seed (same seed, same data)")
 	f.StringVar(&o.throttle, "throttle", "off", "throttling model: off, graph (Microsoft's limits) or graph-fast (the same on a faster clock)")
 	f.StringVar(&o.faults, "faults", "", "inject faults, e.g. 429=0.05,503=0.01,reset=0.01,truncate=0.01,gone=0.01,lost=0.01,token-expiry=30s,seed=7")
@@ -81,14 +83,16 @@ func (a *app) buildSimOptions(o serveOptions) (m365sim.Options, error) {
 	return opts, nil
 }
 
-func loadSimTenant(importDir string, demo bool, seed int64) (*m365sim.Tenant, error) {
+func loadSimTenant(importDir string, demo, company bool, seed int64) (*m365sim.Tenant, error) {
 	switch {
 	case importDir != "" && demo:
 		return nil, usageError{errors.New("choose --import DIR or --demo, not both")}
+	case company && importDir != "":
+		return nil, usageError{errors.New("--company goes with --demo")}
 	case importDir != "":
 		return m365sim.ImportTenant(importDir)
 	default:
-		return m365sim.GenerateDemo(seed, m365sim.DemoOptions{})
+		return m365sim.GenerateDemo(seed, m365sim.DemoOptions{Company: company})
 	}
 }
 
@@ -100,7 +104,7 @@ func (a *app) simServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	tenant, err := loadSimTenant(o.importDir, o.demo, o.seed)
+	tenant, err := loadSimTenant(o.importDir, o.demo, o.company, o.seed)
 	if err != nil {
 		return err
 	}
@@ -295,6 +299,7 @@ func (a *app) simControlCommands() []*cobra.Command {
 			return call(cmd, "faults", r)
 		}}
 	cmds = append(cmds, approve, decline, revoke, expireTok, faults)
+	cmds = append(cmds, a.simOrgCommands(call)...)
 	return cmds
 }
 

@@ -41,6 +41,7 @@ func (e *Env) AppDeps(setupStep int) ui.AppDeps {
 		Accounts: accounts{e}, Destinations: destinations{e}, RecoveryKeys: recoveryKeys{e}, Scheduler: scheduler{e},
 		Backup: backupRunner{e}, Status: status{e}, History: history{e}, Preferences: preferences{e},
 		Diagnostics: diagnostics{e}, Offsite: offsiteSetup{e}, Alarm: alarm{e},
+		Company: companySetup{e}, // company.go
 		Version: e.Version, SetupStep: setupStep,
 		SaveSetupStep: func(step int) {
 			if err := e.svc.SaveSetupStep(step); err != nil {

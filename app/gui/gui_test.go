@@ -121,6 +121,7 @@ func TestGUISetupBackupHistory(t *testing.T) {
 		t.Fatal("a first run does not open the setup wizard")
 	}
 	test.Tap(w.Next)
+	w.Org.Choice.SetSelected(ui.ChoiceJustMe) // personal mode; organization mode has its own test
 	q.waitFor(t, "sign-in", func() bool { return w.SignIn.Step() == ui.SignInDone })
 	if who := w.SignIn.SignedIn(); who.Email != simtest.Alice || !strings.Contains(w.SignIn.Body.Text, "Signed in as Alice Archer ("+simtest.Alice+")") {
 		t.Fatalf("signed in as %+v: %q", who, w.SignIn.Body.Text)

@@ -37,12 +37,12 @@ func pimWhere(st restore.Step) string {
 		if folder == "" {
 			folder = "Calendar"
 		}
-		return "the calendar " + folder
+		return "the calendar “" + folder + "”"
 	}
 	if folder == "" || folder == "Contacts" {
 		return "Contacts"
 	}
-	return "the contact folder " + strings.TrimPrefix(folder, "Contacts/")
+	return "the contact folder “" + strings.TrimPrefix(folder, "Contacts/") + "”"
 }
 
 // pimWebURL is where the owner sees restored events or contacts on the

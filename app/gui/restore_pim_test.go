@@ -124,11 +124,11 @@ func TestGUIRestoreFindsAndPutsBackEventsAndContacts(t *testing.T) {
 	for _, s := range plan.Steps {
 		switch s.Kind {
 		case ui.ItemEvent:
-			if s.Where != "the calendar Calendar" || s.Note != meetingNote {
+			if s.Where != "the calendar “Calendar”" || s.Note != meetingNote {
 				t.Errorf("the meeting's step: %+v", s)
 			}
 		case ui.ItemContact:
-			if s.Where != "the contact folder Suppliers" || s.Note != "" {
+			if s.Where != "the contact folder “Suppliers”" || s.Note != "" {
 				t.Errorf("the contact's step: %+v", s)
 			}
 		}

@@ -659,7 +659,7 @@ func TestRestoreWizardWithTheRealEngine(t *testing.T) {
 	e := newRestoreEnv(t)
 	dir := t.TempDir()
 	d := newWizardDriver(t, e.svc, dir)
-	d.until("Find what you want back", "Choose an email or a file to see it here.")
+	d.until("Find what you want back", "Choose something in the list to see it here.")
 	d.shot("1-find-empty")
 
 	entry := d.find(func(o fyne.CanvasObject) bool { _, ok := o.(*widget.Entry); return ok }).(*widget.Entry)

@@ -23,20 +23,22 @@ const (
 // openRestoreWindow closes the restore windows open now and opens a new
 // one, returning it.
 func (t *tour) openRestoreWindow() (fyne.Window, error) {
+	old := map[fyne.Window]bool{}
 	t.do(func() {
 		for _, w := range t.s.App.Driver().AllWindows() {
+			old[w] = true
 			if w != t.s.Window {
 				w.Close()
 			}
 		}
+		openRestoreWizard(t.s.App, t.s.Window, t.s.Env)
 	})
-	before := 0
-	t.do(func() { before = len(t.s.App.Driver().AllWindows()) })
-	t.do(func() { openRestoreWizard(t.s.App, t.s.Window, t.s.Env) })
 	var rw fyne.Window
-	err := t.until("a restore window", func() bool {
-		if all := t.s.App.Driver().AllWindows(); len(all) > before {
-			rw = all[len(all)-1]
+	err := t.until("a new restore window", func() bool {
+		for _, w := range t.s.App.Driver().AllWindows() {
+			if !old[w] {
+				rw = w
+			}
 		}
 		return rw != nil
 	})
@@ -47,7 +49,10 @@ func (t *tour) openRestoreWindow() (fyne.Window, error) {
 func (t *tour) search(rw fyne.Window, text string) error {
 	var e *widget.Entry
 	if err := t.until("the search box", func() bool {
-		if o := find(rw.Content(), func(o fyne.CanvasObject) bool { _, ok := o.(*widget.Entry); return ok }); o != nil {
+		if o := find(rw.Content(), func(o fyne.CanvasObject) bool {
+			x, ok := o.(*widget.Entry)
+			return ok && x.Visible() && strings.HasPrefix(x.PlaceHolder, "Search")
+		}); o != nil {
 			e = o.(*widget.Entry)
 		}
 		return e != nil
@@ -78,7 +83,7 @@ func (t *tour) restoreEvent() error {
 	sent := len(tn.SentMessages())
 	for _, s := range []struct{ button, name, want string }{
 		{"Next", "", "Choose which version"},
-		{"Next", "", "Choose where to put it"},
+		{"Next", "restore-event-where", "Choose where to put it"},
 		{"Next", "restore-event-review", "nobody gets an invitation"},
 		{"Put it back", "restore-event-done", "Done"},
 	} {

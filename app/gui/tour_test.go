@@ -84,7 +84,13 @@ func (t *tour) run() error {
 	time.Sleep(2 * time.Second)
 	steps := []func() error{
 		func() error { return t.shot(t.s.Window, "setup-welcome", "Lifeboat") },
-		func() error { t.tap(wz.Next); return t.shotWhen(t.s.Window, "setup-sign-in-code", "code") },
+		func() error {
+			t.tap(wz.Next)
+			// The demo signs in its owner personally until the demo company
+			// makes its owner a Global Administrator.
+			t.do(func() { wz.Org.Choice.SetSelected(ui.ChoiceJustMe) })
+			return t.shotWhen(t.s.Window, "setup-sign-in-code", "code")
+		},
 		func() error {
 			return t.waitAndShot(t.s.Window, "setup-signed-in", func() bool { return wz.SignIn.Step() == ui.SignInDone })
 		},

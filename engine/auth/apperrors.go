@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -15,7 +14,7 @@ var ErrAdminSignInRequired error = sentinel("Lifeboat can no longer reach your c
 
 // ErrAppNotFound means Microsoft does not know Lifeboat's registration:
 // just made (the directory has not caught up yet) or deleted since.
-var ErrAppNotFound = errors.New("Microsoft does not know Lifeboat's registration")
+var ErrAppNotFound error = sentinel("Microsoft does not know Lifeboat's registration")
 
 // AdminSignInRequiredError is ErrAdminSignInRequired with the reason.
 type AdminSignInRequiredError struct {
@@ -40,7 +39,7 @@ func (e *AdminSignInRequiredError) Unwrap() []error {
 
 // ErrCertificateExpiring means Lifeboat's certificate ends within
 // WarnBefore and renewing it has not worked.
-var ErrCertificateExpiring = errors.New("Lifeboat's certificate expires soon and renewing it failed")
+var ErrCertificateExpiring error = sentinel("Lifeboat's certificate expires soon and renewing it failed")
 
 // CertificateExpiringError is ErrCertificateExpiring with the days left and
 // the renewal's last error.

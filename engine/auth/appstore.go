@@ -21,7 +21,7 @@ const DefaultAppKeyAccount = "company-credential-key"
 
 // ErrNoAppCredential means organization mode was never set up on this
 // computer (or was left).
-var ErrNoAppCredential = errors.New("Lifeboat is not set up for the whole company on this computer")
+var ErrNoAppCredential error = sentinel("Lifeboat is not set up for the whole company on this computer")
 
 // AppCredential is Lifeboat's registration in the customer's directory and
 // the certificate it signs in with. IDs are empty until the registration

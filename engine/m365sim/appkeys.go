@@ -77,9 +77,9 @@ func (s *Server) handleAddKey(w http.ResponseWriter, r *http.Request) {
 		writeGraphError(w, http.StatusBadRequest, "Request_BadRequest", "Property 'keyCredential' is required.")
 		return
 	}
-	k, err := keyCredentialFrom(*in.KeyCredential)
-	if err != nil {
-		writeGraphError(w, http.StatusBadRequest, "Request_BadRequest", err.Error())
+	k, msg := keyCredentialFrom(*in.KeyCredential)
+	if msg != "" {
+		writeGraphError(w, http.StatusBadRequest, "Request_BadRequest", msg)
 		return
 	}
 	o.mu.Lock()

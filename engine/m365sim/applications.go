@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -93,6 +94,11 @@ type orgDirectory struct {
 	graphSP     *ServicePrincipal
 	// usersCannotRegister is "Users can register applications: No".
 	usersCannotRegister bool
+	// replDelay and roleDelay, when set (value+1, 0 = unset), override
+	// Options.DirectoryReplicationDelay and RoleReplicationDelay while the
+	// server runs (control API directory/replication). Atomic: they are
+	// read with mu held.
+	replDelay, roleDelay atomic.Int64
 }
 
 // graphServicePrincipalLocked is Microsoft Graph's service principal, which
@@ -246,6 +252,14 @@ func (o *orgDirectory) rolesLocked(spID string, notAfter time.Time) []string {
 	return out
 }
 
+// GraphServicePrincipalID is the object ID of Microsoft Graph's service
+// principal in the tenant.
+func (t *Tenant) GraphServicePrincipalID() string {
+	t.org.mu.Lock()
+	defer t.org.mu.Unlock()
+	return t.org.graphServicePrincipalLocked(t.now().UTC()).ID
+}
+
 // ApplicationPermissions are the Graph application permissions granted
 // to the application, by value.
 func (t *Tenant) ApplicationPermissions(appID string) []string {
@@ -257,4 +271,15 @@ func (t *Tenant) ApplicationPermissions(appID string) []string {
 		return nil
 	}
 	return o.rolesLocked(sp.ID, time.Now())
+}
+
+// ServicePrincipalID is the object ID of the application's service
+// principal, "" when it has none.
+func (t *Tenant) ServicePrincipalID(appID string) string {
+	t.org.mu.Lock()
+	defer t.org.mu.Unlock()
+	if sp := t.org.spForAppIDLocked(appID); sp != nil {
+		return sp.ID
+	}
+	return ""
 }

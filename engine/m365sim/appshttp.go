@@ -144,9 +144,29 @@ func (s *Server) applicationJSON(a *Application, withKeys bool) map[string]any {
 		"requiredResourceAccess": rra,
 		"isFallbackPublicClient": nil,
 		"publicClient":           map[string]any{"redirectUris": []string{}},
-		"web":                    map[string]any{"redirectUris": []string{}, "homePageUrl": nil, "logoutUrl": nil},
-		"api":                    map[string]any{"requestedAccessTokenVersion": nil, "oauth2PermissionScopes": []any{}},
+		"web": map[string]any{"redirectUris": []string{}, "homePageUrl": nil, "logoutUrl": nil,
+			"implicitGrantSettings": map[string]any{"enableIdTokenIssuance": false, "enableAccessTokenIssuance": false}},
+		// A registration made through Graph has no requestedAccessTokenVersion
+		// (v1.0 access tokens) until someone sets it.
+		"api": map[string]any{"requestedAccessTokenVersion": nil, "acceptMappedClaims": nil, "knownClientApplications": []any{},
+			"oauth2PermissionScopes": []any{}, "preAuthorizedApplications": []any{}},
+		"appRoles":                  []any{},
+		"addIns":                    []any{},
+		"disabledByMicrosoftStatus": nil,
+		"isDeviceOnlyAuthSupported": nil,
+		"groupMembershipClaims":     nil,
+		"optionalClaims":            nil,
+		"samlMetadataUrl":           nil,
+		"tokenEncryptionKeyId":      nil,
+		"info":                      infoJSON(),
+		"parentalControlSettings":   map[string]any{"countriesBlockedForMinors": []string{}, "legalAgeGroupRule": "Allow"},
+		"verifiedPublisher":         map[string]any{"displayName": nil, "verifiedPublisherId": nil, "addedDateTime": nil},
+		"certification":             nil,
 	}
+}
+
+func infoJSON() map[string]any {
+	return map[string]any{"termsOfServiceUrl": nil, "supportUrl": nil, "privacyStatementUrl": nil, "marketingUrl": nil, "logoUrl": nil}
 }
 
 type keyCredentialInput struct {
@@ -159,18 +179,19 @@ type keyCredentialInput struct {
 }
 
 // keyCredentialFrom checks a keyCredential of a request body: an X.509
-// certificate (base64 DER) used to verify.
-func keyCredentialFrom(in keyCredentialInput) (KeyCredential, error) {
+// certificate (base64 DER) used to verify. A refusal is the message of
+// Graph's 400 answer.
+func keyCredentialFrom(in keyCredentialInput) (KeyCredential, string) {
 	if in.Type != "AsymmetricX509Cert" || in.Usage != "Verify" {
-		return KeyCredential{}, fmt.Errorf("Invalid value specified for property 'type' or 'usage' of resource 'KeyCredential'.")
+		return KeyCredential{}, "Invalid value specified for property 'type' or 'usage' of resource 'KeyCredential'."
 	}
 	der, err := base64.StdEncoding.DecodeString(in.Key)
 	if err != nil {
-		return KeyCredential{}, fmt.Errorf("Invalid value specified for property 'key' of resource 'KeyCredential'.")
+		return KeyCredential{}, "Invalid value specified for property 'key' of resource 'KeyCredential'."
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return KeyCredential{}, fmt.Errorf("Invalid value specified for property 'key' of resource 'KeyCredential'.")
+		return KeyCredential{}, "Invalid value specified for property 'key' of resource 'KeyCredential'."
 	}
 	k := newKeyCredential(cert, in.DisplayName)
 	if in.StartDateTime != nil {
@@ -178,11 +199,11 @@ func keyCredentialFrom(in keyCredentialInput) (KeyCredential, error) {
 	}
 	if in.EndDateTime != nil {
 		if in.EndDateTime.After(cert.NotAfter) {
-			return KeyCredential{}, fmt.Errorf("Key credential end date is invalid.")
+			return KeyCredential{}, "Key credential end date is invalid."
 		}
 		k.End = in.EndDateTime.UTC()
 	}
-	return k, nil
+	return k, ""
 }
 
 func (s *Server) handleCreateApplication(w http.ResponseWriter, r *http.Request) {
@@ -219,9 +240,9 @@ func (s *Server) handleCreateApplication(w http.ResponseWriter, r *http.Request)
 	a := &Application{ID: newGUID(), AppID: newGUID(), DisplayName: in.DisplayName, SignInAudience: aud, Notes: in.Notes,
 		Tags: in.Tags, RequiredResourceAccess: in.RequiredResourceAccess, Created: now, replicated: time.Now()}
 	for _, kin := range in.KeyCredentials {
-		k, err := keyCredentialFrom(kin)
-		if err != nil {
-			writeGraphError(w, http.StatusBadRequest, "Request_BadRequest", err.Error())
+		k, msg := keyCredentialFrom(kin)
+		if msg != "" {
+			writeGraphError(w, http.StatusBadRequest, "Request_BadRequest", msg)
 			return
 		}
 		a.KeyCredentials = append(a.KeyCredentials, k)

@@ -95,7 +95,7 @@ func (id *identity) clientCredentials(r *http.Request) (map[string]any, *oauthEr
 	// A new registration reaches the token service only after directory
 	// replication: until then the app is unknown (AADSTS700016).
 	app := o.appByAppIDLocked(clientID)
-	if app == nil || now.Before(app.replicated.Add(id.s.opts.DirectoryReplicationDelay)) {
+	if app == nil || now.Before(app.replicated.Add(id.s.directoryDelay())) {
 		o.mu.Unlock()
 		return nil, id.unknownClient(clientID)
 	}
@@ -113,7 +113,7 @@ func (id *identity) clientCredentials(r *http.Request) (map[string]any, *oauthEr
 		return nil, &oauthError{status: http.StatusBadRequest, code: "invalid_client", aadsts: 7000229,
 			desc: fmt.Sprintf("The client application %s is missing service principal in the tenant %s. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119", clientID, t.ID)}
 	}
-	roles := o.rolesLocked(sp.ID, now.Add(-id.s.opts.RoleReplicationDelay))
+	roles := o.rolesLocked(sp.ID, now.Add(-id.s.roleDelay()))
 	spID, name := sp.ID, app.DisplayName
 	o.mu.Unlock()
 

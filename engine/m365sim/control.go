@@ -34,6 +34,11 @@ type ControlRequest struct {
 	Importance *string   `json:"importance,omitempty"`
 	Code       string    `json:"code,omitempty"`
 	Spec       string    `json:"spec,omitempty"`
+	// Organization mode (controlorg.go).
+	Mode      string   `json:"mode,omitempty"`  // users/leave: delete, unlicense, shared
+	Roles     []string `json:"roles,omitempty"` // users/roles: global-admin, privileged-role-admin, ... or template IDs
+	Delay     string   `json:"delay,omitempty"` // directory/replication, e.g. "30s"
+	RoleDelay string   `json:"roleDelay,omitempty"`
 }
 
 // ControlResult is the answer of a control call.
@@ -99,6 +104,7 @@ func (s *Server) controlRoutes() http.Handler {
 	})
 	handle("mail/delta/expire", s.ctlMailDeltaExpire)
 	s.controlIdentityRoutes(handle)
+	s.controlOrgRoutes(handle)
 	s.controlPIMRoutes(handle)
 	s.controlAttackRoutes(handle)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -60,11 +60,18 @@ type DemoOptions struct {
 	// Now is the tenant's clock for change timestamps (not for the data,
 	// which is dated relative to DemoReferenceTime); nil means time.Now.
 	Now func() time.Time
+	// Company adds the whole company for organization mode
+	// (democompany.go): with Users defaulting to all six staff, the shared
+	// info@ mailbox, the tasting room and a former employee, nine accounts.
+	Company bool
 }
 
 func (o DemoOptions) resolve() (DemoOptions, error) {
 	if o.Scale < 0 || o.Users < 0 || o.MessagesPerUser < 0 || o.FilesPerUser < 0 || o.MaxFileSize < 0 {
 		return o, errors.New("m365sim: demo options must not be negative")
+	}
+	if o.Users == 0 && o.Company {
+		o.Users = len(demoPeople)
 	}
 	if o.Users == 0 {
 		o.Users = DefaultDemoUsers
@@ -157,8 +164,14 @@ func GenerateDemo(seed int64, opts DemoOptions) (*Tenant, error) {
 			}
 		}
 	}
-	if err := addDemoTeams(t, o.Users); err != nil {
-		return nil, err
+	if o.Company {
+		if err := addDemoCompany(t, seed, o); err != nil {
+			return nil, fmt.Errorf("m365sim: demo company: %w", err)
+		}
+		// The company's teams (teamsseed.go): reachable in organization mode.
+		if err := addDemoTeams(t, o.Users); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
 }

@@ -144,14 +144,6 @@ func (u *User) directoryJSONLocked() map[string]any {
 	}
 }
 
-// userDefaultProps are the properties GET /users and GET /users/{id} return
-// without $select (the user resource page, "Properties": "returned by
-// default").
-var userDefaultProps = map[string]bool{
-	"id": true, "businessPhones": true, "displayName": true, "givenName": true, "jobTitle": true, "mail": true,
-	"mobilePhone": true, "officeLocation": true, "preferredLanguage": true, "surname": true, "userPrincipalName": true,
-}
-
 // selectUser renders a user for $select: the default set without it, the
 // named properties (directory ones included) with it.
 func (t *Tenant) selectUser(u *User, sel string) map[string]any {
@@ -175,7 +167,9 @@ func (t *Tenant) selectUser(u *User, sel string) map[string]any {
 func (t *Tenant) hasMailbox(u *User) bool {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return !u.dir.noMailbox
+	// A user mailbox needs a licence; shared and resource mailboxes do not
+	// (lifecycle.go).
+	return !u.dir.noMailbox && (u.dir.purpose != "" || !u.dir.unlicensed)
 }
 
 func (t *Tenant) hasDrive(u *User) bool {

@@ -13,6 +13,15 @@
 // @removed and deleted facets, 410 resync, pre-authenticated download URLs,
 // throttling with 429 and Retry-After — rather than whatever is convenient.
 //
+// For organization mode it also plays the directory: users in every state
+// (disabled, unlicensed, shared and room mailboxes, no mailbox, no
+// OneDrive: directory.go), administrators (directoryroles.go), app
+// registrations, service principals and Graph application permissions
+// (applications.go, appshttp.go, sphttp.go, addKey in appkeys.go), the
+// client credentials grant with a certificate (clientcreds.go), an
+// eventually consistent directory (Options.DirectoryReplicationDelay,
+// RoleReplicationDelay), and leavers and joiners (lifecycle.go).
+//
 // The tenant state lives in memory (Tenant). It is seeded from a folder
 // (Import) or generated (GenerateDemo), and changed while the server runs
 // through Go methods, the control API under /_sim/, or `lifeboat sim`.

@@ -105,7 +105,7 @@ func (s *Server) driveOwner(w http.ResponseWriter, r *http.Request, driveID stri
 func (t *Tenant) driveOwner(driveID string) *User {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	for _, u := range t.users {
+	for _, u := range t.driveHoldersLocked() { // a deleted user's OneDrive is kept a while (lifecycle.go)
 		if u.Drive != nil && u.Drive.ID == driveID {
 			return u
 		}
@@ -768,7 +768,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	)
 	t := s.tenant
 	t.mu.RLock()
-	for _, u := range t.users {
+	for _, u := range t.driveHoldersLocked() {
 		if u.Drive == nil || u.Drive.ID != driveID {
 			continue
 		}

@@ -18,6 +18,7 @@ func (s *Server) graphRoutes() http.Handler {
 	mux.HandleFunc("GET /users", s.handleListUsers)
 	s.mailboxSettingsRoutes(mux)
 	s.applicationRoutes(mux)
+	s.lifecycleRoutes(mux)
 	s.userRoute(mux, "GET", "/memberOf", false, s.handleMemberOf)
 	s.mailRoutes(mux)
 	s.driveRoutes(mux)

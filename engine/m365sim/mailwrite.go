@@ -917,6 +917,9 @@ func (t *Tenant) addAttachment(u *User, msgID string, a Attachment) (Attachment,
 		// would change bytes a backup has already verified.
 		return Attachment{}, invalid("ErrorInvalidRequest", "The simulator adds attachments only to messages created through Graph.")
 	}
+	if err := t.messageSizeLocked(m, a); err != nil {
+		return Attachment{}, err
+	}
 	a.ID = t.newItemID("AAMkAtt")
 	a.Modified = t.now().UTC()
 	m.Attachments = append(append([]Attachment(nil), m.Attachments...), a)

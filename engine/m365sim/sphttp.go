@@ -34,7 +34,7 @@ func (o *orgDirectory) spByIDLocked(id string) *ServicePrincipal {
 // replicatedLocked says whether a service principal is visible yet: one
 // created moments ago is not, until directory replication catches up.
 func (s *Server) spReplicated(sp *ServicePrincipal) bool {
-	return sp.AppID == graphAppID || !time.Now().Before(sp.replicated.Add(s.opts.DirectoryReplicationDelay))
+	return sp.AppID == graphAppID || !time.Now().Before(sp.replicated.Add(s.directoryDelay()))
 }
 
 func appRoleJSON(r graphAppRole) map[string]any {
@@ -59,22 +59,42 @@ func (s *Server) servicePrincipalJSON(sp *ServicePrincipal) map[string]any {
 		owner = "f8cdef31-a31e-4b4a-93e4-5f571e91255a" // Microsoft Services, the owner of first-party apps
 	}
 	return map[string]any{
-		"id":                        sp.ID,
-		"deletedDateTime":           nil,
-		"accountEnabled":            true,
-		"appDisplayName":            sp.DisplayName,
-		"appId":                     sp.AppID,
-		"appOwnerOrganizationId":    owner,
-		"appRoleAssignmentRequired": false,
-		"appRoles":                  roles,
-		"displayName":               sp.DisplayName,
-		"keyCredentials":            []any{},
-		"oauth2PermissionScopes":    []any{},
-		"servicePrincipalNames":     []string{sp.AppID},
-		"servicePrincipalType":      "Application",
-		"signInAudience":            "AzureADMyOrg",
-		"tags":                      []string{},
+		"id":                                     sp.ID,
+		"deletedDateTime":                        nil,
+		"accountEnabled":                         true,
+		"appDisplayName":                         sp.DisplayName,
+		"appId":                                  sp.AppID,
+		"appOwnerOrganizationId":                 owner,
+		"appRoleAssignmentRequired":              false,
+		"appRoles":                               roles,
+		"displayName":                            sp.DisplayName,
+		"keyCredentials":                         []any{},
+		"oauth2PermissionScopes":                 []any{},
+		"servicePrincipalNames":                  []string{sp.AppID},
+		"servicePrincipalType":                   "Application",
+		"signInAudience":                         "AzureADMyOrg",
+		"tags":                                   []string{},
+		"homepage":                               nil,
+		"logoutUrl":                              nil,
+		"publisherName":                          s.publisherName(sp),
+		"replyUrls":                              []string{},
+		"addIns":                                 []any{},
+		"info":                                   infoJSON(),
+		"passwordCredentials":                    []any{},
+		"alternativeNames":                       []string{},
+		"endpoints":                              []any{},
+		"resourceSpecificApplicationPermissions": []any{},
+		"disabledByMicrosoftStatus":              nil,
+		"verifiedPublisher":                      map[string]any{"displayName": nil, "verifiedPublisherId": nil, "addedDateTime": nil},
+		"tokenEncryptionKeyId":                   nil,
 	}
+}
+
+func (s *Server) publisherName(sp *ServicePrincipal) string {
+	if sp.AppID == graphAppID {
+		return "Microsoft Services"
+	}
+	return s.tenant.Name
 }
 
 func (s *Server) handleGetServicePrincipal(w http.ResponseWriter, r *http.Request) {
@@ -148,7 +168,7 @@ func (s *Server) handleCreateServicePrincipal(w http.ResponseWriter, r *http.Req
 	o := &s.tenant.org
 	o.mu.Lock()
 	a := o.appByAppIDLocked(in.AppID)
-	if a == nil || time.Now().Before(a.replicated.Add(s.opts.DirectoryReplicationDelay)) {
+	if a == nil || time.Now().Before(a.replicated.Add(s.directoryDelay())) {
 		o.mu.Unlock()
 		writeNoBackingApplication(w, in.AppID)
 		return

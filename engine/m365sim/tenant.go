@@ -49,6 +49,8 @@ type Tenant struct {
 	now     func() time.Time
 	nextIDs int64
 	outbox  []SentMessage // invitations, updates, cancellations (calendar.go)
+	// msgSizeLimit is the mailboxes' message size limit (msgsize.go).
+	msgSizeLimit int64
 	// seqTimes records when sequence numbers were reached, for drive
 	// delta with a timestamp token (drivedelta_time.go).
 	seqTimes []seqMark
@@ -57,6 +59,10 @@ type Tenant struct {
 	driveGoneCode string
 	// org holds app registrations and their permissions (applications.go).
 	org orgDirectory
+	// deletedUsers are soft-deleted users; driveRetention how long their
+	// OneDrive is kept (lifecycle.go).
+	deletedUsers   []deletedUser
+	driveRetention time.Duration
 	// teams are the teams and their conversations (teams.go).
 	teams teamsState
 }

@@ -119,3 +119,9 @@ func (e *notAdminError) Error() string   { return ErrNotAdministrator.Error() }
 func (e *notAdminError) Unwrap() []error { return []error{ErrNotAdministrator, e.cause} }
 
 func notAdmin(cause error) error { return &notAdminError{cause: cause} }
+
+// sentence is an error constant whose message is a sentence for the owner
+// (it may start with a name).
+type sentence string
+
+func (s sentence) Error() string { return string(s) }

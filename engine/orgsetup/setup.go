@@ -56,7 +56,7 @@ var ErrNotAdministrator = errors.New("only a Global Administrator or a Privilege
 
 // ErrStillReplicating means Microsoft had not finished setting Lifeboat up
 // within the wait; running the setup again continues where it stopped.
-var ErrStillReplicating = errors.New("Microsoft has not finished setting Lifeboat up in your company yet; try again in a few minutes (Lifeboat continues where it stopped)")
+var ErrStillReplicating error = sentence("Microsoft has not finished setting Lifeboat up in your company yet; try again in a few minutes (Lifeboat continues where it stopped)")
 
 // Wait bounds the retries that wait out the directory's replication.
 type Wait struct {
@@ -185,7 +185,7 @@ func (r *registrar) run(ctx context.Context, tenantID string) (Registration, err
 		return Registration{}, err
 	}
 	if cred.TenantID != "" && !strings.EqualFold(cred.TenantID, tenantID) {
-		return Registration{}, fmt.Errorf("Lifeboat is already set up for another company's Microsoft 365 on this computer; leave organization mode first")
+		return Registration{}, errors.New("this computer already backs up another company's Microsoft 365; leave organization mode first")
 	}
 	cred.TenantID = tenantID
 	if !cred.Current.Valid() || !o.Now().Before(cred.Current.ExpiresOn().Add(-auth.RenewBefore)) {
@@ -297,7 +297,7 @@ func (r *registrar) graphRoles(ctx context.Context) (string, map[string]uuid.UUI
 	}
 	for _, p := range r.o.Permissions {
 		if _, ok := roles[p]; !ok {
-			return "", nil, fmt.Errorf("Microsoft Graph in this directory has no application permission %q", p)
+			return "", nil, fmt.Errorf("this directory's Microsoft Graph has no application permission %q", p)
 		}
 	}
 	return deref(sp.GetId()), roles, nil
@@ -482,11 +482,11 @@ func (r *registrar) grant(ctx context.Context, spID, graphSP string, roles map[s
 	}
 	principal, err := uuid.Parse(spID)
 	if err != nil {
-		return nil, fmt.Errorf("Lifeboat's service principal ID %q: %w", spID, err)
+		return nil, fmt.Errorf("the service principal ID %q: %w", spID, err)
 	}
 	resource, err := uuid.Parse(graphSP)
 	if err != nil {
-		return nil, fmt.Errorf("Microsoft Graph's service principal ID %q: %w", graphSP, err)
+		return nil, fmt.Errorf("the Microsoft Graph service principal ID %q: %w", graphSP, err)
 	}
 	var granted []string
 	for _, p := range r.o.Permissions {
@@ -548,33 +548,6 @@ func (r *registrar) waitForToken(ctx context.Context, cred auth.AppCredential) e
 		}
 		return true, nil
 	})
-}
-
-// retry calls try until it reports done or an error, pausing with
-// doubling waits between attempts, for at most Wait.Timeout.
-func (r *registrar) retry(ctx context.Context, what string, try func() (done bool, err error)) error {
-	deadline := time.Now().Add(r.o.Wait.Timeout)
-	pause := r.o.Wait.First
-	for attempt := 1; ; attempt++ {
-		done, err := try()
-		if err != nil || done {
-			return err
-		}
-		if time.Now().Add(pause).After(deadline) {
-			r.o.Logger.Warn("orgsetup: gave up waiting for the directory", "step", what, "attempts", attempt)
-			return ErrStillReplicating
-		}
-		if attempt == 1 {
-			r.o.progress("Microsoft is still getting ready; Lifeboat waits and tries again…")
-		}
-		r.o.Logger.Debug("orgsetup: waiting for the directory", "step", what, "attempt", attempt, "pause", pause)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(pause):
-		}
-		pause = min(pause*2, r.o.Wait.Max)
-	}
 }
 
 func ptr[T any](v T) *T { return &v }

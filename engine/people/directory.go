@@ -12,7 +12,6 @@ import (
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
-	"github.com/microsoftgraph/msgraph-sdk-go/directory"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
@@ -43,7 +42,8 @@ type User struct {
 
 // Directory reads the company's directory with an app-only token.
 type Directory struct {
-	sdk *msgraphsdk.GraphServiceClient
+	sdk  *msgraphsdk.GraphServiceClient
+	base string
 }
 
 // NewDirectory reads Graph at graphURL with tokens from p, through hc's
@@ -61,7 +61,7 @@ func NewDirectory(p authentication.AccessTokenProvider, graphURL string, hc *htt
 		return nil, fmt.Errorf("people: request adapter: %w", err)
 	}
 	adapter.SetBaseUrl(strings.TrimRight(graphURL, "/"))
-	return &Directory{sdk: msgraphsdk.NewGraphServiceClient(adapter)}, nil
+	return &Directory{sdk: msgraphsdk.NewGraphServiceClient(adapter), base: strings.TrimRight(graphURL, "/")}, nil
 }
 
 var userFields = []string{"id", "displayName", "userPrincipalName", "mail", "accountEnabled", "assignedLicenses"}
@@ -107,9 +107,11 @@ func (d *Directory) Users(ctx context.Context) ([]User, error) {
 // Deleted lists the deleted users Microsoft still keeps (30 days).
 // https://learn.microsoft.com/graph/api/directory-deleteditems-list
 func (d *Directory) Deleted(ctx context.Context) ([]User, error) {
-	sel := append([]string{"deletedDateTime"}, userFields...)
-	page, err := d.sdk.Directory().DeletedItems().GraphUser().Get(ctx, &directory.DeletedItemsGraphUserRequestBuilderGetRequestConfiguration{
-		QueryParameters: &directory.DeletedItemsGraphUserRequestBuilderGetQueryParameters{Select: sel}})
+	// The documented spelling of the cast segment, microsoft.graph.user
+	// (the SDK's builder writes the short alias graph.user).
+	sel := strings.Join(append([]string{"deletedDateTime"}, userFields...), ",")
+	first := d.base + "/directory/deletedItems/microsoft.graph.user?%24select=" + sel
+	page, err := d.sdk.Directory().DeletedItems().GraphUser().WithUrl(first).Get(ctx, nil)
 	var out []User
 	for pages := 0; ; pages++ {
 		if err != nil {

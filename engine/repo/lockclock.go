@@ -53,6 +53,13 @@ func (c *lockClock) release(l *Lock) {
 	delete(c.held, l)
 }
 
+func (c *lockClock) holds(l *Lock) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.held[l]
+	return ok
+}
+
 func (c *lockClock) locks() []*Lock {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -248,6 +255,9 @@ func (r *Repository) lockLost(ctx context.Context) error {
 		}
 		if _, err := r.st.Stat(ctx, lockName(l.Info().ID)); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
+				if !r.clock.holds(l) {
+					continue // released by its own run meanwhile (several runs share r)
+				}
 				l.mu.Lock()
 				l.err = ErrLockLost
 				l.mu.Unlock()

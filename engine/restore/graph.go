@@ -432,7 +432,7 @@ func (g *graphDest) writeMail(ctx context.Context, s *Step, content io.Reader) e
 		Received: s.Item.Time, Sent: meta.Sent,
 	})
 	if err != nil {
-		return fmt.Errorf("restore: message %q: %w", s.Item.Name, err)
+		return explainMailWrite(s, err) // msgsize.go
 	}
 	// The old copy goes only once the restored one exists, so a failure
 	// never leaves neither.

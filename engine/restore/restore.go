@@ -261,6 +261,9 @@ func (r *Restorer) Plan(ctx context.Context, dest Destination, items []catalog.V
 		pl.Steps = append(pl.Steps, s)
 	}
 	pl.Notes = append(pl.Notes, linkNotes(pl.Steps)...)
+	if _, ok := dest.(*graphDest); ok {
+		pl.Notes = append(pl.Notes, sizeNotes(pl.Steps)...)
+	}
 	return pl, nil
 }
 

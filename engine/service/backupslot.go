@@ -46,7 +46,7 @@ func (s *Service) acquireSharedBackup(ctx context.Context, r *repo.Repository, r
 		req.Events.note("%s This scheduled backup is skipped.", lockSentence(err))
 		return nil, ErrBackupSkipped
 	}
-	return nil, explained("This backup was not started: "+lockSentence(err), err)
+	return nil, explained("this backup was not started: "+strings.TrimPrefix(err.Error(), "repo: "), err)
 }
 
 // lockSentence is a *repo.LockedError's sentence without the package's

@@ -216,7 +216,7 @@ func (s *Service) backUpPerson(ctx context.Context, r *repo.Repository, cat *cat
 		ar.Result = mergeResults(ar.Result, res)
 		if err != nil {
 			if errors.Is(err, graph.ErrAuth) && !errors.Is(err, auth.ErrAdminSignInRequired) {
-				err = fmt.Errorf("Microsoft refused Lifeboat access to this person's data: %w", err)
+				err = fmt.Errorf("access to this person's data was refused: %w", err)
 			}
 			ar.Err = err
 			return ar

@@ -13,6 +13,14 @@
 // auth.ErrSignInRequired, InputError) that each front end turns into its
 // own form: an exit code, a dashboard state.
 //
+// The second copy (offsite.go, after.go): an S3-compatible bucket under
+// Object Lock, checked before it is saved (its secret key in the keychain
+// only), brought up to date and verified after each scheduled backup, its
+// locks extended daily, and opened for a restore — on a fresh computer with
+// the recovery key, or as the bucket was at a time. The wipe alarm
+// (alarm.go) judges every backup run; while an alert is open, pruning of
+// both copies is held. The drive can be ejected after scheduled runs.
+//
 // Everything that needs a clock, a keychain, a notifier or a place on
 // disk receives it through Options, so tests run the real engine against
 // the simulated tenant with throwaway folders. The package imports

@@ -146,7 +146,11 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 			}
 		}
 	}
-	if people, err := s.Accounts(ctx, true); err == nil && len(people) == 0 {
+	if company, _ := s.CompanyMode(); company { // organization mode (org.go): the certificate's health
+		if err := s.CompanyCredentialProblem(); err != nil {
+			out.Warnings = append(out.Warnings, capitalize(err.Error()))
+		}
+	} else if people, err := s.Accounts(ctx, true); err == nil && len(people) == 0 {
 		out.Warnings = append(out.Warnings, "Nobody is signed in, so backups cannot run. Sign in under Settings › Accounts.")
 	}
 	c, err := s.chosenCatalog(ctx)

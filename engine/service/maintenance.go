@@ -125,6 +125,9 @@ func (s *Service) Prune(ctx context.Context, r *repo.Repository, req PruneReques
 	if err := s.alarmHeld(); err != nil && !req.DryRun {
 		return res, explained("old backups are not thinned out while the wipe alarm is open (see `lifeboat alarm show`; `lifeboat alarm ok` once you have looked)", err)
 	}
+	if err := s.refuseUnsafeShare(ctx, r); err != nil { // sharecheck.go
+		return res, err
+	}
 	snaps, err := r.ListSnapshots(ctx)
 	if err != nil {
 		return res, err

@@ -203,3 +203,24 @@ func (s *Service) companyTokens() (*auth.AppTokenSource, *auth.AppStore, error) 
 	}
 	return ts, store, nil
 }
+
+// CompanyCredentialProblem is the company credential's health for the
+// dashboard: nil while all is well or outside organization mode; an error
+// matching auth.ErrCertificateExpiring within 30 days of the certificate's
+// end when renewing it failed; one matching auth.ErrAdminSignInRequired
+// once it expired. Both say in plain words what to do.
+func (s *Service) CompanyCredentialProblem() error {
+	on, err := s.CompanyMode()
+	if err != nil || !on {
+		return err
+	}
+	st, err := s.companyStore()
+	if err != nil {
+		return err
+	}
+	c, err := st.Load()
+	if err != nil {
+		return Explain(err)
+	}
+	return c.Check(s.now())
+}

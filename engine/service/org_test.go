@@ -2,9 +2,14 @@ package service
 
 import (
 	"bytes"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -12,7 +17,6 @@ import (
 	"time"
 
 	"github.com/lifeboat-backup/lifeboat/engine/auth"
-	"github.com/lifeboat-backup/lifeboat/engine/catalog"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim/simtest"
 	"github.com/lifeboat-backup/lifeboat/engine/orgsetup"
@@ -217,7 +221,6 @@ func TestCompanyBackupCoversEveryoneAndRestoresOnePerson(t *testing.T) {
 	if _, err := tn2.DriveItemByPath(simtest.Alice, "Documents/budget.xlsx"); err != nil {
 		t.Errorf("budget.xlsx is not back: %v", err)
 	}
-	_ = catalog.KindMail
 }
 
 // TestCompanyBackupExcludesAndIncludesNewPeople: an excluded person is not
@@ -264,105 +267,6 @@ func TestCompanyBackupExcludesAndIncludesNewPeople(t *testing.T) {
 	}
 	if !slices.ContainsFunc(notes, func(s string) bool { return strings.Contains(s, "Nina New is new") }) {
 		t.Errorf("no note about the new hire: %q", notes)
-	}
-}
-
-// TestDepartedPersonsLastCopyOutlivesRetention: Bob empties his mailbox
-// and leaves (account turned off, licence removed); the next run marks him
-// as having left, and eight simulated years later a prune with the default
-// policy (deleted items kept seven years) still keeps the snapshot holding
-// his email, which the restore search still finds. Without the rule the
-// snapshot would be forgotten.
-func TestDepartedPersonsLastCopyOutlivesRetention(t *testing.T) {
-	tn := companyTenant(t)
-	srv := simtest.Start(t, tn, m365sim.Options{})
-	tenant, err := TenantFromProfile(srv.Profile(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	offset := time.Duration(0)
-	svc := testService(t, func(o *Options) {
-		o.Tenant = tenant
-		o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
-	})
-	ctx := t.Context()
-	registerByHand(t, svc, tn)
-	dir := filepath.Join(t.TempDir(), "backup")
-	if _, err := svc.InitBackup(ctx, dir, true); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir}); err != nil {
-		t.Fatal(err)
-	}
-	msgs, err := srv.Tenant().FindMessages(simtest.Bob, "Invoice")
-	if err != nil || len(msgs) == 0 {
-		t.Fatalf("Bob's mail: %d %v", len(msgs), err)
-	}
-	for _, m := range msgs {
-		if err := srv.Tenant().DeleteMessage(simtest.Bob, m.ID); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := srv.Tenant().SetUserState(simtest.Bob, m365sim.UserState{Mailbox: m365sim.MailboxUser, OneDrive: true}); err != nil {
-		t.Fatal(err)
-	}
-	var notes []string
-	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir, Events: BackupEvents{Note: func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }}}); err != nil {
-		t.Fatal(err)
-	}
-	list, _ := svc.People()
-	var bob people.Person
-	for _, p := range list {
-		if p.UPN == simtest.Bob {
-			bob = p
-		}
-	}
-	if !bob.Departed() || bob.LeftReason != people.LeftDisabled {
-		t.Fatalf("Bob after leaving: %+v", bob)
-	}
-	if !slices.ContainsFunc(notes, func(s string) bool { return strings.Contains(s, "left the company") }) {
-		t.Errorf("no note that Bob left: %q", notes)
-	}
-
-	mu.Lock()
-	offset = 8 * 365 * 24 * time.Hour
-	mu.Unlock()
-	r, err := svc.OpenBackup(ctx, dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := svc.Prune(ctx, r, PruneRequest{Policy: DefaultRetention().Policy(), Grace: -1})
-	r.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pinned := 0
-	for _, why := range res.Reasons {
-		if strings.Contains(why, "Bob") && strings.Contains(why, "left the company") {
-			pinned++
-		}
-	}
-	if pinned == 0 || len(res.Forget) == 0 {
-		t.Fatalf("prune kept %d snapshots for Bob and forgot %d (reasons %v)", pinned, len(res.Forget), res.Reasons)
-	}
-	b, err := svc.OpenBrowser(ctx, dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	hits, err := b.Find(ctx, FindRequest{Text: "Invoice", DeletedOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := 0
-	for _, h := range hits {
-		if strings.HasPrefix(h.Version.Item.Account, bob.ID+".") {
-			found++
-		}
-	}
-	if found != len(msgs) {
-		t.Fatalf("eight years later the search finds %d of Bob's %d emails", found, len(msgs))
 	}
 }
 
@@ -450,4 +354,166 @@ func TestSetUpCompanyAsAnOrdinaryUser(t *testing.T) {
 	if st.Exists() {
 		t.Fatal("a credential was left on this computer")
 	}
+}
+
+// TestCompanyBackupRenewsTheCertificateAndSaysWhenItExpired: 50 days
+// before the certificate ends, a normal run rolls it through addKey; once
+// a certificate has expired, the run stops with "sign in as administrator
+// again" and nothing else.
+func TestCompanyBackupRenewsTheCertificateAndSaysWhenItExpired(t *testing.T) {
+	tn := companyTenant(t)
+	srv := simtest.Start(t, tn, m365sim.Options{})
+	tenant, err := TenantFromProfile(srv.Profile(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	offset := time.Duration(0)
+	svc := testService(t, func(o *Options) {
+		o.Tenant = tenant
+		o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
+	})
+	ctx := t.Context()
+	cred := registerByHand(t, svc, tn)
+	dir := filepath.Join(t.TempDir(), "backup")
+	if _, err := svc.InitBackup(ctx, dir, true); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	offset = time.Until(cred.Current.ExpiresOn().Add(-50 * 24 * time.Hour))
+	mu.Unlock()
+	var notes []string
+	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir, Events: BackupEvents{Note: func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }}}); err != nil {
+		t.Fatalf("backup with renewal due: %v", err)
+	}
+	if !slices.ContainsFunc(notes, func(s string) bool { return strings.Contains(s, "renewed its certificate") }) {
+		t.Fatalf("no renewal: %q", notes)
+	}
+	st, _ := svc.companyStore()
+	now, err := st.Load()
+	if err != nil || now.Current.Cert.Equal(cred.Current.Cert) {
+		t.Fatalf("the certificate was not replaced: %v", err)
+	}
+	for _, a := range tn.Applications() {
+		if a.ID == cred.ObjectID && len(a.KeyCredentials) != 2 {
+			t.Fatalf("keys on the app: %d", len(a.KeyCredentials))
+		}
+	}
+
+	// Renewal failing 29 days before the end: the dashboard's warning.
+	bad := now
+	bad.ObjectID = "00000000-0000-0000-0000-000000000000" // addKey on an application that is not there
+	if err := st.Save(bad); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	offset = time.Until(now.Current.ExpiresOn().Add(-29 * 24 * time.Hour))
+	mu.Unlock()
+	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir}); err != nil {
+		t.Fatalf("a failed renewal must not stop the backup: %v", err)
+	}
+	if err := svc.CompanyCredentialProblem(); !errors.Is(err, auth.ErrCertificateExpiring) || !strings.Contains(err.Error(), "in 29 days") {
+		t.Fatalf("dashboard warning: %v", err)
+	}
+	if st, err := svc.Status(ctx); err != nil || !slices.ContainsFunc(st.Warnings, func(w string) bool { return strings.Contains(w, "in 29 days") }) {
+		t.Fatalf("the dashboard's warnings: %q %v", st.Warnings, err)
+	}
+
+	// The new certificate expired too: plain words, no backup.
+	mu.Lock()
+	offset = time.Until(now.Current.ExpiresOn().Add(time.Hour))
+	mu.Unlock()
+	_, err = svc.Backup(ctx, BackupRequest{Dir: dir})
+	if !errors.Is(err, auth.ErrAdminSignInRequired) || !strings.Contains(err.Error(), "sign in as administrator again") {
+		t.Fatalf("expired certificate: %v", err)
+	}
+}
+
+// TestCompanyModeLeavesNoSecretReadable: after an administrator's setup and
+// a company backup with debug logging, neither the log nor any file in the
+// config folder holds the private key (in DER, PEM or base64) or a token.
+func TestCompanyModeLeavesNoSecretReadable(t *testing.T) {
+	tn := companyTenant(t)
+	if err := tn.SetDirectoryRoles(simtest.Alice, m365sim.RoleGlobalAdministrator); err != nil {
+		t.Fatal(err)
+	}
+	srv := simtest.Start(t, tn, m365sim.Options{AutoApprove: 10 * time.Millisecond})
+	tenant, err := TenantFromProfile(srv.Profile(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logBuf syncBuffer
+	svc := testService(t, func(o *Options) {
+		o.Tenant = tenant
+		o.Logger = slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.CompanySetupWait = orgsetup.Wait{First: 20 * time.Millisecond}
+	})
+	ctx := t.Context()
+	if _, err := svc.SetUpCompany(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "backup")
+	if _, err := svc.InitBackup(ctx, dir, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := svc.companyStore()
+	cred, err := st.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(cred.Current.PrivateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := cred.Current.PrivateKey().(*rsa.PrivateKey)
+	needles := [][]byte{der[40:72], []byte(base64.StdEncoding.EncodeToString(der)[60:100]), key.D.Bytes()[:24], key.Primes[1].Bytes()[:24], []byte("PRIVATE KEY")}
+	jwt := regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.`)
+	scan := func(where string, b []byte) {
+		for _, n := range needles {
+			if bytes.Contains(b, n) {
+				t.Errorf("%s holds the private key", where)
+			}
+		}
+		if jwt.Match(b) {
+			t.Errorf("%s holds a token", where)
+		}
+	}
+	scan("the log", logBuf.Bytes())
+	if !bytes.Contains(logBuf.Bytes(), []byte("company token")) {
+		t.Error("the debug log does not mention company tokens at all: the scan proves nothing")
+	}
+	err = filepath.Walk(svc.ConfigDir(), func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		scan(p, b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.b.Bytes())
 }

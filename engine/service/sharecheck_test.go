@@ -45,6 +45,9 @@ func TestShareCheck(t *testing.T) {
 	if _, err := svc.Verify(ctx, r, repo.CheckOptions{ReadData: true}); err != nil {
 		t.Fatalf("verify on the flawed share: %v", err)
 	}
+	if _, err := svc.Prune(ctx, r, PruneRequest{Policy: repo.DefaultPolicy()}); !errors.Is(err, ErrUnsafeShare) {
+		t.Fatalf("prune on the flawed share: %v", err)
+	}
 	if _, err := svc.Repair(ctx, r); !errors.Is(err, ErrUnsafeShare) || !strings.Contains(err.Error(), "Restoring from a backup already there still works") {
 		t.Fatalf("repair on the flawed share: %v", err)
 	}

@@ -68,7 +68,7 @@ func TestTwoComputersBackUpInTurn(t *testing.T) {
 	expect("HOLDING")
 
 	_, err = svc.Backup(ctx, BackupRequest{Dir: dir})
-	if err == nil || !strings.Contains(err.Error(), `This backup was not started: The backup is in use: a backup is running on the computer "pc-a", started `) {
+	if err == nil || !strings.Contains(err.Error(), `this backup was not started: the backup is in use: a backup is running on the computer "pc-a", started `) {
 		t.Fatalf("pc-b's backup while pc-a backs up: %v", err)
 	}
 	t.Logf("pc-b is told: %v", err)

@@ -88,8 +88,11 @@ func newFixture(t *testing.T) *fixture {
 	// Lifeboat's permissions plus User.ReadBasic.All, which the user-list
 	// examples need (user-list, "Permissions"): as if the administrator
 	// had granted the directory read.
+	// Paul is the Global Administrator who set the tenant up, and the token
+	// carries what organization setup asks for (appshttp.go).
 	srv, err := m365sim.NewServer(tn, m365sim.Options{ConsentedPermissions: []string{"User.Read", "User.ReadBasic.All", "Mail.ReadWrite",
-		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite", "Team.ReadBasic.All", "Channel.ReadBasic.All", "ChannelMessage.Read.All", "Group.Read.All"}})
+		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite", "MailboxSettings.Read", "User.Read.All",
+		"Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "Team.ReadBasic.All", "Channel.ReadBasic.All", "ChannelMessage.Read.All", "Group.Read.All"}})
 	must(err)
 	t.Cleanup(func() { _ = srv.Close() })
 	tok, _, err := srv.IssueAccessToken(paul)
@@ -100,6 +103,8 @@ func newFixture(t *testing.T) *fixture {
 	must(err)
 	inbox, err := tn.EnsureFolderPath(paul, "Inbox")
 	must(err)
+	must(tn.SetDirectoryRoles(paul, m365sim.RoleGlobalAdministrator))
+	org := orgFixture(t, tn)
 	team, err := tn.AddSampleTeam("Marketing", []string{paul, anna}, m365sim.SampleTeamOptions{Threads: 3, Replies: 3})
 	must(err)
 	chans := tn.Channels(team.ID)
@@ -137,6 +142,9 @@ func newFixture(t *testing.T) *fixture {
 		"graphScopes":      "https://graph.microsoft.com/User.Read https://graph.microsoft.com/Files.ReadWrite.All openid profile offline_access",
 		"authorizeAtLogin": srv.BaseURL() + "/organizations/oauth2/v2.0/authorize",
 	}}
+	for k, v := range org {
+		f.vars[k] = v
+	}
 	return f
 }
 
@@ -199,6 +207,11 @@ func (f *fixture) expandAny(v any) any {
 
 // actions are the changes a case can make between steps, by name.
 var actions = map[string]func(t *testing.T, f *fixture){
+	"deleteAnna": func(t *testing.T, f *fixture) {
+		if err := f.tn.DeleteUser(anna); err != nil {
+			t.Fatal(err)
+		}
+	},
 	// approveDeviceCode signs Paul in for the saved {userCode}.
 	"approveDeviceCode": func(t *testing.T, f *fixture) {
 		if err := f.srv.ApproveDeviceCode(f.vars["userCode"], paul); err != nil {
