@@ -12,7 +12,9 @@ PKGS=(
   systemd busybox-static
   python3 python3-icalendar python3-vobject
   rclone samba openssh-server openssh-client sshfs fuse3
+  chromium
 )
+# chromium: headless, renders the Teams conversation export in its test;
 # systemd: systemd-analyze checks the generated timer units; busybox-static:
 # its crond/crontab (-c DIR) run a private cron in the schedule tests;
 # x11-apps, x11-utils: xwd and xwininfo for `make screenshots`;

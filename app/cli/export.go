@@ -16,6 +16,7 @@ type exportFlags struct {
 	browseFlags
 	toDir, at          string
 	calendar, contacts bool
+	teams              bool
 }
 
 func (a *app) exportCommand() *cobra.Command {
@@ -37,6 +38,7 @@ func (a *app) exportCommand() *cobra.Command {
 	f.StringVar(&o.at, "at", "", "as the backup of this date or time held them (default: the newest)")
 	f.BoolVar(&o.calendar, "calendar", false, "only calendars")
 	f.BoolVar(&o.contacts, "contacts", false, "only contacts")
+	f.BoolVar(&o.teams, "teams", false, "the teams' channel conversations, one web page per channel")
 	return cmd
 }
 
@@ -63,6 +65,9 @@ func (a *app) export(cmd *cobra.Command, o exportFlags, args []string) error {
 	dir, err := absDir(o.toDir)
 	if err != nil {
 		return err
+	}
+	if o.teams {
+		return a.exportTeams(cmd, o, dir)
 	}
 	_, b, err := a.browser(cmd, o.folderFlags, usesBackup)
 	if err != nil {

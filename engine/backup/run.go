@@ -136,7 +136,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return Result{}, errors.New("backup: Graph, Repo, Catalog and Account.HomeID are required")
 	}
 	switch o.Only {
-	case ScopeBoth, ScopeMail, ScopeOneDrive, ScopeCalendar, ScopeContacts:
+	case ScopeBoth, ScopeMail, ScopeOneDrive, ScopeCalendar, ScopeContacts, ScopeTeams, ScopeGroupMail:
 	default:
 		return Result{}, fmt.Errorf("backup: unknown scope %q", o.Only)
 	}
@@ -223,6 +223,10 @@ func (ru *run) backupBoth(ctx context.Context) error {
 		return ru.backupCalendars(ctx)
 	case ScopeContacts:
 		return ru.backupContacts(ctx)
+	case ScopeTeams:
+		return ru.backupTeam(ctx)
+	case ScopeGroupMail:
+		return ru.backupGroupMail(ctx)
 	}
 	ru.both = true
 	ctx, cancel := context.WithCancelCause(ctx)

@@ -281,6 +281,10 @@ func Refs(tree []byte) ([]repo.ID, error) {
 		return ids, nil
 	case pimRootFormat, pimPageFormat:
 		return pimRefs(tree, head.Format)
+	case teamsRootFormat:
+		return teamsRefs(tree)
+	case groupRootFormat:
+		return groupRefs(tree)
 	}
 	return nil, fmt.Errorf("%w: format %q", ErrUnknownTree, head.Format)
 }

@@ -163,7 +163,7 @@ func TestMigrations(t *testing.T) {
 			}
 		})
 	}
-	if SchemaVersion() != 2 {
+	if SchemaVersion() != 3 {
 		t.Errorf("SchemaVersion() = %d", SchemaVersion())
 	}
 }
@@ -272,7 +272,7 @@ func TestSnapshots(t *testing.T) {
 		{"second pending in stream", Snapshot{Account: paul, Kind: SnapshotMail, Time: t0.Add(2 * time.Hour)}, ErrPendingSnapshot},
 		{"other stream is fine", Snapshot{Account: paul, Kind: SnapshotOneDrive, Time: t0}, nil},
 		{"unknown account", Snapshot{Account: "nobody", Kind: SnapshotMail}, ErrNotFound},
-		{"bad kind", Snapshot{Account: paul, Kind: "teams"}, ErrInvalid},
+		{"bad kind", Snapshot{Account: paul, Kind: "sharepoint-chats"}, ErrInvalid},
 		{"out of order", Snapshot{Account: anna, Kind: SnapshotMail, Time: t0.Add(-time.Hour)}, ErrInvalid},
 	}
 	for _, tc := range tests {

@@ -21,6 +21,7 @@ type migration struct {
 var migrations = []migration{
 	{1, schemaV1},
 	{2, schemaV2},
+	{3, schemaV3},
 }
 
 // SchemaVersion is the schema version this build writes.

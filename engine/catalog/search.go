@@ -386,7 +386,7 @@ func scanVersion(sc interface{ Scan(...any) error }, extra ...any) (VersionInfo,
 // item's newest version.
 func (c *Catalog) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 	switch q.Kind {
-	case "", KindMail, KindFile, KindEvent, KindContact:
+	case "", KindMail, KindFile, KindEvent, KindContact, KindChatMessage, KindGroupPost:
 	default:
 		return nil, fmt.Errorf("catalog: search: %w: kind %q", ErrInvalid, q.Kind)
 	}

@@ -28,10 +28,12 @@ type SnapshotKind string
 
 // Snapshot kinds.
 const (
-	SnapshotMail     SnapshotKind = "mail"
-	SnapshotOneDrive SnapshotKind = "onedrive"
-	SnapshotCalendar SnapshotKind = "calendar" // every calendar of a mailbox
-	SnapshotContacts SnapshotKind = "contacts" // every contact folder of a mailbox
+	SnapshotMail      SnapshotKind = "mail"
+	SnapshotOneDrive  SnapshotKind = "onedrive"
+	SnapshotCalendar  SnapshotKind = "calendar"  // every calendar of a mailbox
+	SnapshotContacts  SnapshotKind = "contacts"  // every contact folder of a mailbox
+	SnapshotTeams     SnapshotKind = "teams"     // every channel conversation of a team
+	SnapshotGroupMail SnapshotKind = "groupmail" // a Microsoft 365 group's conversations
 )
 
 // ItemKind is the kind of a catalogued item.
@@ -43,6 +45,10 @@ const (
 	KindFile    ItemKind = "file"
 	KindEvent   ItemKind = "event"   // in calendar snapshots
 	KindContact ItemKind = "contact" // in contacts snapshots
+	// KindChatMessage is a channel message or reply, in teams snapshots.
+	KindChatMessage ItemKind = "chatmessage"
+	// KindGroupPost is a post of a group conversation, in groupmail snapshots.
+	KindGroupPost ItemKind = "grouppost"
 )
 
 // SnapshotKind returns the kind of snapshot items of kind k belong to.
@@ -56,6 +62,10 @@ func (k ItemKind) SnapshotKind() (SnapshotKind, error) {
 		return SnapshotCalendar, nil
 	case KindContact:
 		return SnapshotContacts, nil
+	case KindChatMessage:
+		return SnapshotTeams, nil
+	case KindGroupPost:
+		return SnapshotGroupMail, nil
 	}
 	return "", fmt.Errorf("%w: item kind %q", ErrInvalid, k)
 }
@@ -71,6 +81,10 @@ func (k SnapshotKind) ItemKind() (ItemKind, error) {
 		return KindEvent, nil
 	case SnapshotContacts:
 		return KindContact, nil
+	case SnapshotTeams:
+		return KindChatMessage, nil
+	case SnapshotGroupMail:
+		return KindGroupPost, nil
 	}
 	return "", fmt.Errorf("%w: snapshot kind %q", ErrInvalid, k)
 }

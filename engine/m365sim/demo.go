@@ -171,6 +171,10 @@ func GenerateDemo(seed int64, opts DemoOptions) (*Tenant, error) {
 		if err := addDemoCompany(t, seed, o); err != nil {
 			return nil, fmt.Errorf("m365sim: demo company: %w", err)
 		}
+		// The company's teams (teamsseed.go): reachable in organization mode.
+		if err := addDemoTeams(t, o.Users); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
 }

@@ -29,6 +29,8 @@ func (s *Server) graphRoutes() http.Handler {
 	s.calendarRoutes(mux)
 	s.contactRoutes(mux)
 	s.siteRoutes(mux)
+	s.teamsRoutes(mux)
+	s.groupRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeGraphError(w, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+lastSegment(r.URL.Path)+"'.")
 	})

@@ -37,6 +37,9 @@ var graphAppRoles = []graphAppRole{
 	{"332a536c-c7ef-4017-ab91-336970924f0d", "Sites.Read.All", "Read items in all site collections", "Allows the app to read documents and list items in all site collections without a signed in user."},
 	{"9492366f-7969-46a4-8d15-ed1a20078fff", "Sites.ReadWrite.All", "Read and write items in all site collections", "Allows the app to create, read, update, and delete documents and list items in all site collections without a signed in user."},
 	{"a82116e5-55eb-4c41-a434-62fe8a61c773", "Sites.FullControl.All", "Have full control of all site collections", "Allows the app to have full control of all site collections without a signed in user."},
+	{"2280dda6-0bfd-44ee-a2f4-cb867cfc4c1e", "Team.ReadBasic.All", "Get a list of all teams", "Get a list of all teams, without a signed-in user."},
+	{"59a6b24b-4225-4393-8165-ebaec5f55d7a", "Channel.ReadBasic.All", "Read the names and descriptions  of all channels", "Read all channel names and channel descriptions, without a signed-in user."},
+	{"7b2449af-6ccd-4f4d-9f78-e550c193f0d1", "ChannelMessage.Read.All", "Read all channel messages", "Allows the app to read all channel messages in Microsoft Teams"},
 	{"1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9", "Application.ReadWrite.All", "Read and write all applications", "Allows the app to create, read, update and delete applications and service principals without a signed-in user. Does not allow management of consent grants."},
 	{"06b708a9-e830-4db3-a914-8e69da51d44f", "AppRoleAssignment.ReadWrite.All", "Manage app permission grants and app role assignments", "Allows the app to manage permission grants for application permissions to any API (including Microsoft Graph) and application assignments for any app, without a signed-in user."},
 }

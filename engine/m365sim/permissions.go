@@ -79,6 +79,10 @@ func routePermissions(method, path string) (permRule, bool) {
 		rest = parts[2:]
 	case parts[0] == "sites":
 		return siteRoutePermissions(parts), true // siteshttp.go
+	case parts[0] == "groups":
+		return groupsPermissions(parts), true
+	case parts[0] == "teams":
+		return teamsPermissions(parts), true
 	case parts[0] == "drives":
 		if read {
 			return driveReadRule, true
@@ -155,6 +159,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, sess *Session
 	switch rule.service {
 	case "drive":
 		writeDriveError(w, http.StatusForbidden, "accessDenied", "Access denied. You do not have permission to perform this action or access this resource.")
+	case "teams":
+		writeGraphError(w, http.StatusForbidden, "Forbidden", "Missing role permissions on the request.")
 	case "directory":
 		writeGraphError(w, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 	default:

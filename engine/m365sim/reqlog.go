@@ -165,7 +165,7 @@ func (l *RequestLog) Summary() []string {
 
 // Path segments that are IDs rather than names of Graph navigation
 // properties or functions.
-var idSegment = regexp.MustCompile(`^(?:[0-9a-fA-F-]{36}|b!.*|AAMk.*|01.*|[^@]+@[^@]+|tok-.*|[^,/]+\.sharepoint\.com,.*)$`)
+var idSegment = regexp.MustCompile(`^(?:[0-9a-fA-F-]{36}|b!.*|AAMk.*|AAQk.*|01.*|[^@]+@[^@]+|tok-.*|[0-9]{13}|aWQ9.*|[^,/]+\.sharepoint\.com,.*)$`)
 
 func routeOf(r *http.Request) string {
 	parts := strings.Split(r.URL.Path, "/")

@@ -65,6 +65,8 @@ type Tenant struct {
 	// OneDrive is kept (lifecycle.go).
 	deletedUsers   []deletedUser
 	driveRetention time.Duration
+	// teams are the teams and their conversations (teams.go).
+	teams teamsState
 }
 
 // User is one mailbox and one OneDrive.

@@ -46,7 +46,8 @@ func AdminScopes() []string {
 // https://learn.microsoft.com/graph/permissions-reference
 func Permissions() []string {
 	return []string{"User.Read.All", "MailboxSettings.Read", "Mail.ReadWrite", "Files.ReadWrite.All",
-		"Calendars.ReadWrite", "Contacts.ReadWrite", "Sites.ReadWrite.All"}
+		"Calendars.ReadWrite", "Contacts.ReadWrite", "Sites.ReadWrite.All",
+		"Team.ReadBasic.All", "Channel.ReadBasic.All", "ChannelMessage.Read.All", "Group.Read.All"}
 }
 
 // ErrNotAdministrator is the one plain sentence for a person who may not

@@ -133,6 +133,8 @@ func (g *graphDest) plan(ctx context.Context, p *planner, v catalog.VersionInfo)
 		return g.planFile(ctx, p, v)
 	case catalog.KindEvent, catalog.KindContact:
 		return g.planPIM(v)
+	case catalog.KindChatMessage:
+		return s, problem("restore: %s", TeamsRestoreRefusal)
 	}
 	return s, problem("restore: unknown item kind %q", v.Item.Kind)
 }

@@ -178,6 +178,21 @@ func (s *Service) CompanyBackup(ctx context.Context, req BackupRequest) (BackupS
 	if ctx.Err() != nil {
 		return sum, ctx.Err()
 	}
+	teams, err := s.backUpTeams(ctx, r, cat, ts, cred.TenantID, req)
+	if err != nil {
+		return sum, err
+	}
+	for _, ar := range teams {
+		sum.add(ar)
+		if ar.Err != nil {
+			failed++
+			if first == nil {
+				first = fmt.Errorf("backup of the team %s: %w", ar.Account, ar.Err)
+			}
+		} else if ar.Result.Status == catalog.RunCompletedWithWarnings {
+			warnings++
+		}
+	}
 	if _, err := backup.StoreCatalogCopy(ctx, r, cat); err != nil {
 		return sum, err
 	}

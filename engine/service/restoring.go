@@ -163,6 +163,9 @@ func (b *Browser) PlanRestore(ctx context.Context, req RestoreRequest) (*Restore
 	if req.Conflict == "" {
 		req.Conflict = restore.ConflictRename
 	}
+	if err := refuseTeamsRestore(req.Items); err != nil {
+		return nil, err
+	}
 	groups := map[string][]catalog.VersionInfo{}
 	var order []string
 	for _, v := range req.Items {

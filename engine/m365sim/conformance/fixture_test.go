@@ -92,7 +92,7 @@ func newFixture(t *testing.T) *fixture {
 	// carries what organization setup asks for (appshttp.go).
 	srv, err := m365sim.NewServer(tn, m365sim.Options{ConsentedPermissions: []string{"User.Read", "User.ReadBasic.All", "Mail.ReadWrite",
 		"Files.ReadWrite.All", "Calendars.ReadWrite", "Contacts.ReadWrite", "MailboxSettings.Read", "User.Read.All",
-		"Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"}})
+		"Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "Team.ReadBasic.All", "Channel.ReadBasic.All", "ChannelMessage.Read.All", "Group.Read.All"}})
 	must(err)
 	t.Cleanup(func() { _ = srv.Close() })
 	tok, _, err := srv.IssueAccessToken(paul)
@@ -105,7 +105,23 @@ func newFixture(t *testing.T) *fixture {
 	must(err)
 	must(tn.SetDirectoryRoles(paul, m365sim.RoleGlobalAdministrator))
 	org := orgFixture(t, tn)
+	team, err := tn.AddSampleTeam("Marketing", []string{paul, anna}, m365sim.SampleTeamOptions{Threads: 3, Replies: 3})
+	must(err)
+	chans := tn.Channels(team.ID)
+	roots, replies := tn.ChannelMessages(team.ID, chans[0].ID)
+	imaged := roots[1]
+	threadID, err := tn.PostToGroup(team.ID, "", "Does anyone have the quarterly numbers?", anna, "<p>Does anyone have the quarterly numbers?</p>", time.Time{})
+	must(err)
+	_, err = tn.PostToGroup(team.ID, threadID, "", paul, "<p>Attached.</p>", time.Time{})
+	must(err)
 	f := &fixture{tn: tn, srv: srv, token: tok, vars: map[string]string{
+		"teamId":           team.ID,
+		"groupThreadId":    threadID,
+		"channelId":        url.PathEscape(chans[0].ID),
+		"chatMessageId":    roots[0].ID,
+		"replyId":          replies[roots[0].ID][0].ID,
+		"imageMessageId":   imaged.ID,
+		"hostedContentId":  imaged.HostedContentIDs()[0],
 		"upn":              paul,
 		"userId":           u.ID,
 		"otherUserId":      a.ID,
