@@ -116,12 +116,10 @@ func (s *Service) CompanyBackup(ctx context.Context, req BackupRequest) (BackupS
 		workers = DefaultCompanyWorkers
 	}
 	var (
-		mu       sync.Mutex
-		wg       sync.WaitGroup
-		failed   int
-		warnings int
-		first    error
+		mu sync.Mutex
+		wg sync.WaitGroup
 	)
+	tl := tally{sum: &sum, events: req.Events}
 	// The SharePoint sites' libraries (sites.go), each an account of its
 	// own, alongside the people: they share the company's OneDrive budget,
 	// which the pacer divides.
@@ -142,18 +140,7 @@ func (s *Service) CompanyBackup(ctx context.Context, req BackupRequest) (BackupS
 			ar := s.backUpPerson(ctx, r, cat, ts, cred.TenantID, p, req)
 			mu.Lock()
 			defer mu.Unlock()
-			sum.add(ar)
-			if ar.Err != nil {
-				failed++
-				if first == nil {
-					first = fmt.Errorf("backup of %s: %w", ar.Account, ar.Err)
-				}
-			} else if ar.Result.Status == catalog.RunCompletedWithWarnings {
-				warnings++
-			}
-			if req.Events.Result != nil {
-				req.Events.Result(ar)
-			}
+			tl.add(ar, "", true)
 		}()
 	}
 	wg.Wait()
@@ -162,18 +149,7 @@ func (s *Service) CompanyBackup(ctx context.Context, req BackupRequest) (BackupS
 		return sum, ctx.Err()
 	}
 	for _, ar := range libs {
-		sum.add(ar)
-		if ar.Err != nil {
-			failed++
-			if first == nil {
-				first = fmt.Errorf("backup of %s: %w", ar.Account, ar.Err)
-			}
-		} else if ar.Result.Status == catalog.RunCompletedWithWarnings {
-			warnings++
-		}
-		if req.Events.Result != nil {
-			req.Events.Result(ar)
-		}
+		tl.add(ar, "", true)
 	}
 	if ctx.Err() != nil {
 		return sum, ctx.Err()
@@ -183,26 +159,45 @@ func (s *Service) CompanyBackup(ctx context.Context, req BackupRequest) (BackupS
 		return sum, err
 	}
 	for _, ar := range teams {
-		sum.add(ar)
-		if ar.Err != nil {
-			failed++
-			if first == nil {
-				first = fmt.Errorf("backup of the team %s: %w", ar.Account, ar.Err)
-			}
-		} else if ar.Result.Status == catalog.RunCompletedWithWarnings {
-			warnings++
-		}
+		tl.add(ar, "the team ", false)
 	}
 	if _, err := backup.StoreCatalogCopy(ctx, r, cat); err != nil {
 		return sum, err
 	}
-	if failed > 0 {
-		return sum, fmt.Errorf("%w (%d of %d): %w", ErrSomePeopleFailed, failed, len(todo)+len(libs), first)
+	if tl.failed > 0 {
+		return sum, fmt.Errorf("%w (%d of %d): %w", ErrSomePeopleFailed, tl.failed, len(todo)+len(libs), tl.first)
 	}
-	if warnings > 0 {
+	if tl.warnings > 0 {
 		return sum, ErrItemsSkipped
 	}
 	return sum, nil
+}
+
+// tally adds up a company run's accounts as they finish: the summary,
+// how many failed (and the first failure), how many finished with
+// warnings.
+type tally struct {
+	sum              *BackupSummary
+	events           BackupEvents
+	failed, warnings int
+	first            error
+}
+
+// add counts one account's outcome; what names its kind in the error
+// ("the team "), report passes it on to the front end as it finishes.
+func (t *tally) add(ar AccountResult, what string, report bool) {
+	t.sum.add(ar)
+	if ar.Err != nil {
+		t.failed++
+		if t.first == nil {
+			t.first = fmt.Errorf("backup of %s%s: %w", what, ar.Account, ar.Err)
+		}
+	} else if ar.Result.Status == catalog.RunCompletedWithWarnings {
+		t.warnings++
+	}
+	if report && t.events.Result != nil {
+		t.events.Result(ar)
+	}
 }
 
 func name(p people.Person) string {

@@ -62,18 +62,8 @@ func TestCompanyBackupKeepsTeamsConversations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := simtest.Start(t, tn, m365sim.Options{})
-	tenant, err := TenantFromProfile(srv.Profile(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := testService(t, func(o *Options) { o.Tenant = tenant })
+	srv, svc, dir := companyOffice(t, tn, nil)
 	ctx := t.Context()
-	registerByHand(t, svc, tn)
-	dir := filepath.Join(t.TempDir(), "backup")
-	if _, err := svc.InitBackup(ctx, dir, true); err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	var notes []string
 	req := BackupRequest{Dir: dir, Events: BackupEvents{Note: func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }}}

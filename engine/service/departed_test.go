@@ -1,7 +1,6 @@
 package service
 
 import (
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -22,23 +21,12 @@ import (
 // snapshot would be forgotten.
 func TestDepartedPersonsLastCopyOutlivesRetention(t *testing.T) {
 	tn := companyTenant(t)
-	srv := simtest.Start(t, tn, m365sim.Options{})
-	tenant, err := TenantFromProfile(srv.Profile(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	offset := time.Duration(0)
-	svc := testService(t, func(o *Options) {
-		o.Tenant = tenant
+	srv, svc, dir := companyOffice(t, tn, func(o *Options) {
 		o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
 	})
 	ctx := t.Context()
-	registerByHand(t, svc, tn)
-	dir := filepath.Join(t.TempDir(), "backup")
-	if _, err := svc.InitBackup(ctx, dir, true); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
@@ -119,23 +107,12 @@ func TestDepartedPersonsLastCopyOutlivesRetention(t *testing.T) {
 // later a prune with the default policy still leaves their email findable.
 func TestPaulLeaves(t *testing.T) {
 	tn := companyTenant(t)
-	srv := simtest.Start(t, tn, m365sim.Options{})
-	tenant, err := TenantFromProfile(srv.Profile(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	offset := time.Duration(0)
-	svc := testService(t, func(o *Options) {
-		o.Tenant = tenant
+	srv, svc, dir := companyOffice(t, tn, func(o *Options) {
 		o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
 	})
 	ctx := t.Context()
-	registerByHand(t, svc, tn)
-	dir := filepath.Join(t.TempDir(), "backup")
-	if _, err := svc.InitBackup(ctx, dir, true); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir}); err != nil {
 		t.Fatal(err)
 	}

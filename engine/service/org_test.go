@@ -227,18 +227,8 @@ func TestCompanyBackupCoversEveryoneAndRestoresOnePerson(t *testing.T) {
 // backed up; a new hire is, at the next run, with no action.
 func TestCompanyBackupExcludesAndIncludesNewPeople(t *testing.T) {
 	tn := companyTenant(t)
-	srv := simtest.Start(t, tn, m365sim.Options{})
-	tenant, err := TenantFromProfile(srv.Profile(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := testService(t, func(o *Options) { o.Tenant = tenant })
+	srv, svc, dir := companyOffice(t, tn, nil)
 	ctx := t.Context()
-	registerByHand(t, svc, tn)
-	dir := filepath.Join(t.TempDir(), "backup")
-	if _, err := svc.InitBackup(ctx, dir, true); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
@@ -516,4 +506,28 @@ func (s *syncBuffer) Bytes() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return bytes.Clone(s.b.Bytes())
+}
+
+// companyOffice starts the simulator on tn, registers Lifeboat's app by
+// hand and makes a new backup folder: where most company tests begin.
+// adjust, when set, changes the service's options after the tenant is set.
+func companyOffice(t *testing.T, tn *m365sim.Tenant, adjust func(*Options)) (*m365sim.Server, *Service, string) {
+	t.Helper()
+	srv := simtest.Start(t, tn, m365sim.Options{})
+	tenant, err := TenantFromProfile(srv.Profile(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := testService(t, func(o *Options) {
+		o.Tenant = tenant
+		if adjust != nil {
+			adjust(o)
+		}
+	})
+	registerByHand(t, svc, tn)
+	dir := filepath.Join(t.TempDir(), "backup")
+	if _, err := svc.InitBackup(t.Context(), dir, true); err != nil {
+		t.Fatal(err)
+	}
+	return srv, svc, dir
 }

@@ -68,18 +68,8 @@ func TestCompanyBackupCoversSiteLibrariesAndRestoresThem(t *testing.T) {
 	if _, err := tn.PutLibraryFile(private.Libraries[0].DriveID(), "Board minutes.docx", m365sim.BytesContent("minutes"), mod); err != nil {
 		t.Fatal(err)
 	}
-	srv := simtest.Start(t, tn, m365sim.Options{})
-	tenant, err := TenantFromProfile(srv.Profile(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := testService(t, func(o *Options) { o.Tenant = tenant })
+	_, svc, dir := companyOffice(t, tn, nil)
 	ctx := t.Context()
-	registerByHand(t, svc, tn)
-	dir := filepath.Join(t.TempDir(), "backup")
-	if _, err := svc.InitBackup(ctx, dir, true); err != nil {
-		t.Fatal(err)
-	}
 	sum, err := svc.Backup(ctx, BackupRequest{Dir: dir})
 	if err != nil {
 		t.Fatalf("company backup: %v", err)
@@ -303,18 +293,8 @@ func TestDeletedSitesLastCopyOutlivesRetention(t *testing.T) {
 	if _, err := tn.PutLibraryFile(st.Libraries[0].DriveID(), "Plan.docx", m365sim.BytesContent("plan"), sitesMod); err != nil {
 		t.Fatal(err)
 	}
-	srv := simtest.Start(t, tn, m365sim.Options{})
-	tenant, err := TenantFromProfile(srv.Profile(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := testService(t, func(o *Options) { o.Tenant = tenant })
+	_, svc, dir := companyOffice(t, tn, nil)
 	ctx := t.Context()
-	registerByHand(t, svc, tn)
-	dir := filepath.Join(t.TempDir(), "backup")
-	if _, err := svc.InitBackup(ctx, dir, true); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,11 @@ package service
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lifeboat-backup/lifeboat/engine/m365sim"
-	"github.com/lifeboat-backup/lifeboat/engine/m365sim/simtest"
 )
 
 // TestSitesNoChangeIncrementalCostsAboutOneRequestPerLibrary: with 20
@@ -33,18 +31,8 @@ func TestSitesNoChangeIncrementalCostsAboutOneRequestPerLibrary(t *testing.T) {
 			}
 		}
 	}
-	srv := simtest.Start(t, tn, m365sim.Options{})
-	tenant, err := TenantFromProfile(srv.Profile(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := testService(t, func(o *Options) { o.Tenant = tenant })
+	srv, svc, dir := companyOffice(t, tn, nil)
 	ctx := t.Context()
-	registerByHand(t, svc, tn)
-	dir := filepath.Join(t.TempDir(), "backup")
-	if _, err := svc.InitBackup(ctx, dir, true); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := svc.Backup(ctx, BackupRequest{Dir: dir}); err != nil {
 		t.Fatalf("first backup: %v", err)
 	}
