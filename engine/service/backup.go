@@ -134,31 +134,11 @@ func (s *Service) Backup(ctx context.Context, req BackupRequest) (BackupSummary,
 	if err != nil {
 		return sum, err
 	}
-	r, err := s.OpenBackup(ctx, dir, req.RecoveryKey)
-	if err != nil {
-		if _, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
-			return sum, driveNotFound(dir)
-		}
-		return sum, err
-	}
-	defer r.Close()
-	slot, err := s.acquireBackupSlot(ctx, r, req)
+	r, release, err := s.openForBackup(ctx, req)
 	if err != nil {
 		return sum, err
 	}
-	defer slot.Release()
-	warns, err := s.ShareWarnings(ctx, r)
-	if err != nil {
-		return sum, err
-	}
-	for _, w := range warns {
-		req.Events.note("%s", w)
-	}
-	shared, err := s.acquireSharedBackup(ctx, r, req)
-	if err != nil {
-		return sum, err
-	}
-	defer shared.Unlock(context.WithoutCancel(ctx))
+	defer release()
 	cat, err := s.openCatalogForWriting(ctx, r)
 	if err != nil {
 		return sum, err
@@ -218,6 +198,45 @@ func (s *Service) Backup(ctx context.Context, req BackupRequest) (BackupSummary,
 		return sum, ErrItemsSkipped
 	}
 	return sum, nil
+}
+
+// openForBackup opens the backup folder for a run: this computer's turn
+// at it (acquireBackupSlot), the network-share check, and the backup lock
+// other computers see (acquireSharedBackup). release gives all of it back.
+func (s *Service) openForBackup(ctx context.Context, req BackupRequest) (r *repo.Repository, release func(), err error) {
+	r, err = s.OpenBackup(ctx, req.Dir, req.RecoveryKey)
+	if err != nil {
+		if _, serr := os.Stat(req.Dir); errors.Is(serr, fs.ErrNotExist) {
+			return nil, nil, driveNotFound(req.Dir)
+		}
+		return nil, nil, err
+	}
+	slot, err := s.acquireBackupSlot(ctx, r, req)
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	fail := func(err error) (*repo.Repository, func(), error) {
+		slot.Release()
+		r.Close()
+		return nil, nil, err
+	}
+	warns, err := s.ShareWarnings(ctx, r)
+	if err != nil {
+		return fail(err)
+	}
+	for _, w := range warns {
+		req.Events.note("%s", w)
+	}
+	shared, err := s.acquireSharedBackup(ctx, r, req)
+	if err != nil {
+		return fail(err)
+	}
+	return r, func() {
+		shared.Unlock(context.WithoutCancel(ctx))
+		slot.Release()
+		r.Close()
+	}, nil
 }
 
 // acquireBackupSlot holds this computer's run lock for the repository,

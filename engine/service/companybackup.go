@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/lifeboat-backup/lifeboat/engine/alarm"
 	"github.com/lifeboat-backup/lifeboat/engine/auth"
 	"github.com/lifeboat-backup/lifeboat/engine/backup"
 	"github.com/lifeboat-backup/lifeboat/engine/catalog"
@@ -69,19 +70,11 @@ func (s *Service) CompanyBackup(ctx context.Context, req BackupRequest) (BackupS
 		cred = ts.Credential()
 	}
 
-	r, err := s.OpenBackup(ctx, dir, req.RecoveryKey)
-	if err != nil {
-		if _, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
-			return sum, driveNotFound(dir)
-		}
-		return sum, err
-	}
-	defer r.Close()
-	slot, err := s.acquireBackupSlot(ctx, r, req)
+	r, release, err := s.openForBackup(ctx, req)
 	if err != nil {
 		return sum, err
 	}
-	defer slot.Release()
+	defer release()
 
 	roster, ch, err := s.refreshPeople(ctx, ts)
 	if err != nil {
@@ -120,6 +113,7 @@ func (s *Service) CompanyBackup(ctx context.Context, req BackupRequest) (BackupS
 		wg sync.WaitGroup
 	)
 	tl := tally{sum: &sum, events: req.Events}
+	col := alarm.NewCollector() // what the wipe alarm looks at (alarm.go)
 	// The SharePoint sites' libraries (sites.go), each an account of its
 	// own, alongside the people: they share the company's OneDrive budget,
 	// which the pacer divides.
@@ -137,9 +131,14 @@ func (s *Service) CompanyBackup(ctx context.Context, req BackupRequest) (BackupS
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			ar := s.backUpPerson(ctx, r, cat, ts, cred.TenantID, p, req)
+			ar := s.backUpPerson(ctx, r, cat, ts, cred.TenantID, p, req, col)
 			mu.Lock()
 			defer mu.Unlock()
+			s.recordStopped(r, ar.Result)
+			if ar.Err == nil {
+				// Under mu: the alarm's record is one file.
+				s.judgeRun(ctx, r, auth.Account{HomeAccountID: homeIDOf(p, cred.TenantID), UPN: p.UPN, Name: p.DisplayName}, ar.Result, col, req.Events)
+			}
 			tl.add(ar, "", true)
 		}()
 	}
@@ -162,6 +161,8 @@ func (s *Service) CompanyBackup(ctx context.Context, req BackupRequest) (BackupS
 		tl.add(ar, "the team ", false)
 	}
 	if _, err := backup.StoreCatalogCopy(ctx, r, cat); err != nil {
+		err = backup.DestinationError(err, r, 0)
+		s.recordStopped(r, backup.Result{Ended: s.now(), DriveFull: asDriveFull(err), DriveMissing: errors.Is(err, backup.ErrDriveMissing)})
 		return sum, err
 	}
 	if tl.failed > 0 {
@@ -210,7 +211,7 @@ func name(p people.Person) string {
 // backUpPerson backs up one person's mailbox (mail, calendars, contacts)
 // and OneDrive, whichever they have, through the shared pacer (each
 // mailbox its own budget, OneDrive the company's).
-func (s *Service) backUpPerson(ctx context.Context, r *repo.Repository, cat *catalog.Catalog, ts *auth.AppTokenSource, tenantID string, p people.Person, req BackupRequest) AccountResult {
+func (s *Service) backUpPerson(ctx context.Context, r *repo.Repository, cat *catalog.Catalog, ts *auth.AppTokenSource, tenantID string, p people.Person, req BackupRequest, col *alarm.Collector) AccountResult {
 	ar := AccountResult{Account: p.UPN}
 	graphURL, hc := s.graphEndpoint()
 	mon := backup.NewMonitor()
@@ -236,6 +237,7 @@ func (s *Service) backUpPerson(ctx context.Context, r *repo.Repository, cat *cat
 			OnProgress:     req.Events.Progress,
 			NoCatalogCopy:  true,
 			CommitInterval: s.o.Checkpoint,
+			OnFileContent:  col.Observe,
 		})
 		ar.Result = mergeResults(ar.Result, res)
 		if err != nil {
