@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
@@ -186,8 +187,30 @@ func New(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("graph: request adapter: %w", err)
 	}
 	adapter.SetBaseUrl(opts.GraphURL)
-	c.sdk = msgraphsdk.NewGraphServiceClient(adapter)
+	c.sdk = newSDKClient(adapter)
 	return c, nil
+}
+
+// sdkSetUp guards msgraph-sdk-go's process-wide set-up.
+var sdkSetUp sync.Once
+
+// newSDKClient makes the SDK's client on adapter. NewGraphServiceClient
+// registers kiota's default serializers and writes kiota's package-level
+// backing-store factory every time it is called, while other clients'
+// responses read that factory as they are parsed: a company backup's
+// people in parallel raced there (found by -race). So the SDK's
+// constructor runs once per process; later clients get the same set-up
+// for their own adapter without touching the globals.
+func newSDKClient(adapter *msgraphsdk.GraphRequestAdapter) *msgraphsdk.GraphServiceClient {
+	var first *msgraphsdk.GraphServiceClient
+	sdkSetUp.Do(func() { first = msgraphsdk.NewGraphServiceClient(adapter) })
+	if first != nil {
+		return first
+	}
+	adapter.EnableBackingStore(nil) // nil: this adapter only, no global write
+	return &msgraphsdk.GraphServiceClient{GraphBaseServiceClient: msgraphsdk.GraphBaseServiceClient{
+		BaseRequestBuilder: *abs.NewBaseRequestBuilder(adapter, "{+baseurl}", map[string]string{"baseurl": adapter.GetBaseUrl()}),
+	}}
 }
 
 // Pacer returns the client's pacer.
