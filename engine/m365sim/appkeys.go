@@ -18,9 +18,7 @@ package m365sim
 // microsoftgraph/microsoft-graph-docs-contrib#1076.
 
 import (
-	"crypto"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -107,29 +105,19 @@ func (s *Server) handleAddKey(w http.ResponseWriter, r *http.Request) {
 // checkProof validates addKey's proof of possession against the keys
 // valid now.
 func checkProof(proof, appObjectID string, keys []KeyCredential, now time.Time) bool {
-	parts := strings.Split(proof, ".")
-	if len(parts) != 3 {
-		return false
-	}
-	var hdr map[string]any
 	var claims struct {
 		Aud any         `json:"aud"`
 		Iss string      `json:"iss"`
 		Nbf json.Number `json:"nbf"`
 		Exp json.Number `json:"exp"`
 	}
-	hb, e1 := decodeB64(parts[0])
-	cb, e2 := decodeB64(parts[1])
-	sig, e3 := decodeB64(parts[2])
-	if e1 != nil || e2 != nil || e3 != nil || json.Unmarshal(hb, &hdr) != nil || json.Unmarshal(cb, &claims) != nil {
+	jws, ok := parseSignedJWT(proof, &claims)
+	if !ok {
 		return false
 	}
-	alg, _ := hdr["alg"].(string)
-	x5t, _ := hdr["x5t"].(string)
-	x5t256, _ := hdr["x5t#S256"].(string)
-	kid, _ := hdr["kid"].(string)
-	t1, _ := decodeB64(x5t)
-	t256, _ := decodeB64(x5t256)
+	kid := jws.header("kid")
+	t1, _ := decodeB64(jws.header("x5t"))
+	t256, _ := decodeB64(jws.header("x5t#S256"))
 	var key *KeyCredential
 	for i := range keys {
 		k := &keys[i]
@@ -147,20 +135,7 @@ func checkProof(proof, appObjectID string, keys []KeyCredential, now time.Time) 
 		return false
 	}
 	pub, ok := key.Cert.PublicKey.(*rsa.PublicKey)
-	if !ok {
-		return false
-	}
-	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	switch alg {
-	case "RS256":
-		if rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig) != nil {
-			return false
-		}
-	case "PS256":
-		if rsa.VerifyPSS(pub, crypto.SHA256, sum[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto}) != nil {
-			return false
-		}
-	default:
+	if !ok || jws.verify(pub) != nil {
 		return false
 	}
 	audOK := false

@@ -26,9 +26,7 @@ package m365sim
 //     service principal).
 
 import (
-	"crypto"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -172,11 +170,6 @@ func decodeB64(s string) ([]byte, error) {
 // registered certificates.
 func (id *identity) checkAssertion(assertion, clientID string, keys []KeyCredential, now time.Time) *oauthError {
 	malformed := &oauthError{status: http.StatusBadRequest, code: "invalid_request", aadsts: 50027, desc: "JWT token is invalid or malformed."}
-	parts := strings.Split(assertion, ".")
-	if len(parts) != 3 {
-		return malformed
-	}
-	var hdr map[string]any
 	var claims struct {
 		Aud any         `json:"aud"`
 		Iss string      `json:"iss"`
@@ -184,22 +177,17 @@ func (id *identity) checkAssertion(assertion, clientID string, keys []KeyCredent
 		Exp json.Number `json:"exp"`
 		Nbf json.Number `json:"nbf"`
 	}
-	hb, err1 := decodeB64(parts[0])
-	cb, err2 := decodeB64(parts[1])
-	sig, err3 := decodeB64(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil || json.Unmarshal(hb, &hdr) != nil || json.Unmarshal(cb, &claims) != nil {
+	jws, ok := parseSignedJWT(assertion, &claims)
+	if !ok {
 		return malformed
 	}
-	alg, _ := hdr["alg"].(string)
 	var thumb []byte
 	var sha1Thumb bool
-	switch alg {
+	switch jws.header("alg") {
 	case "PS256":
-		s, _ := hdr["x5t#S256"].(string)
-		thumb, _ = decodeB64(s)
+		thumb, _ = decodeB64(jws.header("x5t#S256"))
 	case "RS256":
-		s, _ := hdr["x5t"].(string)
-		thumb, _ = decodeB64(s)
+		thumb, _ = decodeB64(jws.header("x5t"))
 		sha1Thumb = true
 	default:
 		return invalidClient(5002730, "Invalid JWT token. Unsupported key for the signing algorithm.")
@@ -227,14 +215,7 @@ func (id *identity) checkAssertion(assertion, clientID string, keys []KeyCredent
 	if !ok {
 		return invalidClient(5002730, "Invalid JWT token. Unsupported key for the signing algorithm.")
 	}
-	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	var verr error
-	if alg == "PS256" {
-		verr = rsa.VerifyPSS(pub, crypto.SHA256, sum[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto})
-	} else {
-		verr = rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig)
-	}
-	if verr != nil {
+	if jws.verify(pub) != nil {
 		return invalidClient(700027, "Client assertion failed signature validation.")
 	}
 	if claims.Iss != clientID || claims.Sub != clientID {
